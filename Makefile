@@ -1,0 +1,43 @@
+# staticimg — two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+# Run the main job on the bundled example site.
+demo: $(STAMP)
+	cd examples/site && ../../$(BIN)/staticimg extract --plan
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy cannot see through setuptools' editable import hook for a remapped layout, so it reads
+# a generated tree of symlinks that has the installed shape: staticimg/ = runtime/ + compiler/.
+typecheck: $(STAMP)
+	rm -rf .typecheck && mkdir -p .typecheck/staticimg
+	for entry in runtime/*; do ln -s "../../$$entry" ".typecheck/staticimg/$$(basename $$entry)"; done
+	ln -s ../../compiler .typecheck/staticimg/compiler
+	$(BIN)/mypy -p staticimg
+	$(BIN)/mypy tests bench
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/scan_speed.py
+
+clean:
+	rm -rf $(VENV) .typecheck .staticimg build *.egg-info

@@ -1,0 +1,205 @@
+"""`[tool.staticimg]` in the project's pyproject.toml, with defaults that need no configuration.
+
+A bad key or value is reported as a diagnostic pointing into pyproject.toml, and the default
+stands in for it, so one typo never hides every other problem in the build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import jinja2
+
+from staticimg.compiler.diagnostics import Diagnostic, Span
+
+PYPROJECT = "pyproject.toml"
+
+# Folders never worth scanning: VCS data, virtual environments, dependency and build output.
+# Virtual environments under any name are also recognised by their pyvenv.cfg.
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj",
+        ".venv", "venv", "__pypackages__", "node_modules", "bower_components",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+        ".tox", ".nox", ".eggs", "build", "dist", "_build", "buck-out",
+        ".staticimg", ".cache", "htmlcov", ".idea", ".vscode",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class JinjaSettings:
+    """How the project's Jinja environment is configured, so templates parse as they render."""
+
+    extensions: tuple[str, ...] = ()
+    block_start_string: str = jinja2.defaults.BLOCK_START_STRING
+    block_end_string: str = jinja2.defaults.BLOCK_END_STRING
+    variable_start_string: str = jinja2.defaults.VARIABLE_START_STRING
+    variable_end_string: str = jinja2.defaults.VARIABLE_END_STRING
+    comment_start_string: str = jinja2.defaults.COMMENT_START_STRING
+    comment_end_string: str = jinja2.defaults.COMMENT_END_STRING
+    line_statement_prefix: str = ""
+    line_comment_prefix: str = ""
+    trim_blocks: bool = False
+    lstrip_blocks: bool = False
+
+    def environment(self) -> jinja2.Environment:
+        """A parsing environment. Raises ImportError or jinja2 errors for bad settings."""
+        return jinja2.Environment(
+            extensions=list(self.extensions),
+            block_start_string=self.block_start_string,
+            block_end_string=self.block_end_string,
+            variable_start_string=self.variable_start_string,
+            variable_end_string=self.variable_end_string,
+            comment_start_string=self.comment_start_string,
+            comment_end_string=self.comment_end_string,
+            line_statement_prefix=self.line_statement_prefix or None,
+            line_comment_prefix=self.line_comment_prefix or None,
+            trim_blocks=self.trim_blocks,
+            lstrip_blocks=self.lstrip_blocks,
+            autoescape=True,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    root: Path
+    # Folders (relative to the root) whose files are scanned.
+    source_roots: tuple[str, ...] = (".",)
+    # gitignore-style patterns a file must match to be scanned...
+    include: tuple[str, ...] = ("*.py", "*.html", "*.htm", "*.jinja", "*.jinja2", "*.j2")
+    # ...and must not match (added to DEFAULT_EXCLUDED_DIRS, which always apply).
+    exclude: tuple[str, ...] = ()
+    # Which included files are Jinja templates; every `.py` file is Python.
+    template_suffixes: tuple[str, ...] = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+    cache_dir: str = ".staticimg"
+    jinja: JinjaSettings = field(default_factory=JinjaSettings)
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the project root, POSIX separators (raises ValueError outside)."""
+        return path.resolve().relative_to(self.root).as_posix()
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that has a pyproject.toml, else `start`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / PYPROJECT).is_file():
+            return folder
+    return start
+
+
+def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
+    root = root.resolve()
+    pyproject = root / PYPROJECT
+    if not pyproject.is_file():
+        return Config(root), []
+    text = pyproject.read_bytes().decode("utf-8", errors="replace")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return Config(root), [_toml_error(exc, text)]
+    table = document.get("tool", {}).get("staticimg", {})
+    reader = _TableReader(text)
+    jinja_table = table.pop("jinja", {}) if isinstance(table, dict) else {}
+    values = reader.read(Config, table, "tool.staticimg", skip={"root", "jinja"})
+    jinja_values = reader.read(JinjaSettings, jinja_table, "tool.staticimg.jinja")
+    config = Config(root, **values, jinja=JinjaSettings(**jinja_values))
+    diagnostics = reader.diagnostics
+    if config.jinja.extensions:
+        # Project-local extensions import the way the project's own code imports them.
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        try:
+            config.jinja.environment()
+        except Exception as exc:
+            diagnostics.append(reader.diagnostic("extensions", f"cannot set up Jinja: {exc}"))
+            config = dataclasses.replace(config, jinja=JinjaSettings())
+    return config, diagnostics
+
+
+class _TableReader:
+    """Reads a TOML table into dataclass keyword arguments, checking names and types."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.diagnostics: list[Diagnostic] = []
+
+    def read(
+        self, cls: type, table: Any, where: str, skip: frozenset[str] | set[str] = frozenset()
+    ) -> dict[str, Any]:
+        if not isinstance(table, Mapping):
+            self.diagnostics.append(self.diagnostic(where, f"`{where}` must be a table"))
+            return {}
+        hints = get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls) if f.name not in skip]
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = (
+                    f'Did you mean "{close[0]}"?' if close else f"Known keys: {', '.join(names)}."
+                )
+                message = f"unknown key `{key}` in [{where}]"
+                self.diagnostics.append(self.diagnostic(key, message, hint))
+                continue
+            expected = hints[name]
+            converted = _convert(value, expected)
+            if converted is None:
+                message = f"`{key}` in [{where}] must be {_describe(expected)}, not {value!r}"
+                self.diagnostics.append(self.diagnostic(key, message))
+                continue
+            values[name] = converted
+        return values
+
+    def diagnostic(self, key: str, message: str, hint: str | None = None) -> Diagnostic:
+        return Diagnostic("SI001", message, PYPROJECT, self._locate(key), prop=key, hint=hint)
+
+    def _locate(self, key: str) -> Span | None:
+        pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", re.MULTILINE)
+        match = pattern.search(self.text)
+        if match is None:
+            return None
+        line = self.text.count("\n", 0, match.start()) + 1
+        column = match.start() - (self.text.rfind("\n", 0, match.start()) + 1)
+        column += len(match.group()) - len(match.group().lstrip()) + 1
+        return Span(line, column, line, column + len(key))
+
+
+def _convert(value: Any, expected: Any) -> Any:
+    if expected is str:
+        return value if isinstance(value, str) else None
+    if expected is bool:
+        return value if isinstance(value, bool) else None
+    if expected == tuple[str, ...]:
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        return None
+    raise TypeError(f"no TOML conversion for {expected}")
+
+
+def _describe(expected: Any) -> str:
+    return {str: "a string", bool: "true or false"}.get(expected, "a list of strings")
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> Diagnostic:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if match:
+        line, column = int(match.group(1)), int(match.group(2))
+    else:  # "(at end of document)"
+        lines = text.split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    span = Span(line, column, line, column + 1)
+    message = f"cannot parse pyproject.toml: {exc}"
+    return Diagnostic("SI002", message, PYPROJECT, span)

@@ -1,0 +1,132 @@
+"""From a project to its image requests: discover → scan → props. Writes nothing.
+
+This is `staticimg extract --plan`, and the first half of every extract.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from staticimg.compiler.config import Config, JinjaSettings
+from staticimg.compiler.diagnostics import Diagnostic, Span
+from staticimg.compiler.props import ImageRequest, plan_call
+from staticimg.compiler.scan.calls import FileScan
+from staticimg.compiler.scan.discover import SourceFile, SourceKind, discover
+from staticimg.compiler.scan.jinja import scan_template
+from staticimg.compiler.scan.python import might_contain_calls, scan_python
+
+# Template callees are looked up by name: templates get them as globals, not imports.
+TEMPLATE_CALLEES = frozenset({"StaticImage"})
+# Parsing is the only expensive step; below this many files to parse, starting worker
+# processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    requests: tuple[ImageRequest, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files_scanned: int
+    files_parsed: int
+    seconds: float
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+def make_plan(
+    config: Config,
+    paths: Iterable[Path] = (),
+    *,
+    jobs: int | None = None,
+    config_diagnostics: Sequence[Diagnostic] = (),
+) -> Plan:
+    started = time.perf_counter()
+    sources = list(discover(config, paths))
+    scans: list[FileScan] = []
+    candidates: list[tuple[SourceFile, bytes]] = []
+    for source in sources:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            message = f"cannot read this file: {exc.strerror or exc}"
+            scans.append(
+                FileScan(
+                    source.relative, diagnostics=(Diagnostic("SI112", message, source.relative),)
+                )
+            )
+            continue
+        if _may_contain_calls(source, data):
+            candidates.append((source, data))
+    scans += _scan_all(config.jinja, candidates, jobs or os.cpu_count() or 1)
+    requests: list[ImageRequest] = []
+    diagnostics: list[Diagnostic] = list(config_diagnostics)
+    for scan in scans:
+        diagnostics.extend(scan.diagnostics)
+        for call in scan.calls:
+            request, problems = plan_call(call)
+            diagnostics.extend(problems)
+            if request is not None:
+                requests.append(request)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return Plan(
+        requests=tuple(requests),
+        diagnostics=tuple(diagnostics),
+        files_scanned=len(sources),
+        files_parsed=len(candidates),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _may_contain_calls(source: SourceFile, data: bytes) -> bool:
+    if source.kind is SourceKind.PYTHON:
+        return might_contain_calls(data)
+    return any(name.encode() in data for name in TEMPLATE_CALLEES)
+
+
+def _scan_all(
+    jinja: JinjaSettings, candidates: list[tuple[SourceFile, bytes]], jobs: int
+) -> list[FileScan]:
+    if jobs <= 1 or len(candidates) < PARALLEL_THRESHOLD:
+        return [scan_source(jinja, source, data) for source, data in candidates]
+    executor: Executor = ProcessPoolExecutor(max_workers=jobs)
+    with executor:
+        scan = functools.partial(_scan_pair, jinja)
+        return list(executor.map(scan, candidates, chunksize=8))
+
+
+def _scan_pair(jinja: JinjaSettings, pair: tuple[SourceFile, bytes]) -> FileScan:
+    return scan_source(jinja, *pair)
+
+
+def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileScan:
+    """Scan one file's bytes; never raises for anything in the file."""
+    if source.kind is SourceKind.PYTHON:
+        return scan_python(data, source.relative)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"cannot decode this template as UTF-8: {exc.reason}"
+        hint = "Save the template as UTF-8, the encoding Jinja's loaders read by default."
+        span = Span.of_byte(data, exc.start)
+        diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
+        return FileScan(source.relative, diagnostics=(diagnostic,))
+    return scan_template(text, source.relative, _environment(jinja), TEMPLATE_CALLEES)
+
+
+@functools.cache
+def _environment(settings: JinjaSettings) -> jinja2.Environment:
+    return settings.environment()

@@ -1,0 +1,1 @@
+"""scan: find `StaticImage(...)` calls in Python and Jinja sources and evaluate their props."""

@@ -1,0 +1,149 @@
+"""Constant evaluation shared by the Python and Jinja scanners.
+
+In the shape of Jinja's `nodes.Node.as_const()`: an evaluator returns a value or raises
+`Impossible` saying why there is none. This module holds the parts both languages share: the
+operators, with limits so that a hostile `"x" * 10**12` or `9**9**9` becomes a diagnostic
+instead of eating the build's memory.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+# Build props are small: a path, a few numbers, short lists. These bounds are generous for
+# them and stop a constant expression from allocating without limit.
+MAX_STRING = 100_000
+MAX_ITEMS = 10_000
+MAX_INT_BITS = 4_096
+
+
+class Impossible(Exception):
+    """The expression has no value at build time.
+
+    `node` is the offending sub-expression (a libcst node, or None where the caller knows
+    better), so the diagnostic can point at exactly what is not constant.
+    """
+
+    def __init__(self, reason: str, node: object | None = None, hint: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.node = node
+        self.hint = hint
+
+
+def check_size(value: Any) -> Any:
+    """Reject values too large to be props; returns the value for chaining."""
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        raise Impossible(
+            f"the string would be {len(value):,} characters long (limit {MAX_STRING:,})"
+        )
+    if isinstance(value, list | tuple | dict) and len(value) > MAX_ITEMS:
+        raise Impossible(f"the collection would have {len(value):,} items (limit {MAX_ITEMS:,})")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise Impossible("the number is too large to be a prop")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Impossible(f"the result is {value}, not a finite number")
+    return value
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple) else 0
+
+
+def _guard_repeat(left: Any, right: Any) -> None:
+    for seq, count in ((left, right), (right, left)):
+        repeats = isinstance(seq, str | list | tuple) and isinstance(count, int)
+        if repeats and _length(seq) * max(count, 0) > MAX_STRING:
+            raise Impossible("the repeated value would be too large to be a prop")
+
+
+def _guard_pow(base: Any, exponent: Any) -> None:
+    integers = isinstance(base, int) and isinstance(exponent, int) and exponent > 0
+    if integers and max(abs(base), 1).bit_length() * exponent > MAX_INT_BITS:
+        raise Impossible("the power is too large to be a prop")
+
+
+def _percent(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        # `"%s-%d" % (a, b)` is constant when its operands are; dict-style too.
+        args = tuple(right) if isinstance(right, list) else right
+        return left % args
+    return operator.mod(left, right)
+
+
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": _percent,
+    "**": operator.pow,
+}
+
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "-": operator.neg,
+    "+": operator.pos,
+    "not": operator.not_,
+    "~": operator.invert,
+}
+
+
+def binary(op: str, left: Any, right: Any) -> Any:
+    """Apply a binary operator to two constants, as Python would, within the size limits."""
+    if op == "*":
+        _guard_repeat(left, right)
+    elif op == "**":
+        _guard_pow(left, right)
+    elif op == "+" and _length(left) + _length(right) > MAX_STRING:
+        raise Impossible("the concatenation would be too large to be a prop")
+    try:
+        result = BINARY[op](left, right)
+    except ZeroDivisionError:
+        raise Impossible("division by zero") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Impossible(f"`{op}` cannot combine {_kind(left)} and {_kind(right)}: {exc}") from None
+    return check_size(result)
+
+
+def unary(op: str, operand: Any) -> Any:
+    try:
+        return check_size(UNARY[op](operand))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Impossible(f"`{op}` cannot apply to {_kind(operand)}: {exc}") from None
+
+
+def subscript(container: Any, key: Any) -> Any:
+    """`container[key]` for constant containers; slices arrive as `slice` objects."""
+    if not isinstance(container, str | list | tuple | dict):
+        raise Impossible(f"cannot subscript {_kind(container)}")
+    try:
+        return container[key]
+    except (KeyError, IndexError) as exc:
+        raise Impossible(f"{_kind(container)} has no item {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise Impossible(f"cannot subscript {_kind(container)} with {_kind(key)}: {exc}") from None
+
+
+def format_value(value: Any, conversion: str | None, spec: str) -> str:
+    """One f-string replacement field: `{value!conversion:spec}`."""
+    if conversion == "r":
+        value = repr(value)
+    elif conversion == "a":
+        value = ascii(value)
+    elif conversion == "s":
+        value = str(value)
+    try:
+        return check_size(format(value, spec))  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise Impossible(f"cannot format {_kind(value)} with {spec!r}: {exc}") from None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

@@ -1,0 +1,76 @@
+"""docs/errors.md documents every code, and every failing example on it really fails.
+
+Each code's section holds one `fails` and one `fix` example (or a pair per language). The
+failing one must report that code; the fix must report nothing at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from staticimg.compiler.config import load_config
+from staticimg.compiler.diagnostics import CODES
+from staticimg.compiler.plan import make_plan
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
+FILE_FOR = {"python": "app/page.py", "jinja": "templates/page.html", "toml": "pyproject.toml"}
+BLOCK = re.compile(r"^```(\w+) (fails|fix)(?: encoding=([\w-]+))?\n(.*?)^```$", re.M | re.S)
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    language: str
+    role: str
+    encoding: str
+    text: str
+
+
+def sections() -> dict[str, str]:
+    text = DOC.read_text()
+    parts = re.split(r'^<a id="(si\d+)"></a>$', text, flags=re.M)
+    return {parts[i].upper(): parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def examples() -> list[Example]:
+    return [
+        Example(code, m[1], m[2], m[3] or "utf-8", m[4])
+        for code, body in sections().items()
+        for m in BLOCK.finditer(body)
+    ]
+
+
+def test_every_code_has_a_section_and_every_section_a_code() -> None:
+    assert sorted(sections()) == sorted(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_section_heading_names_the_code(code: str) -> None:
+    body = sections()[code]
+    assert body.lstrip().startswith(f"### {code} {CODES[code].name}\n")
+    roles = [e.role for e in examples() if e.code == code]
+    assert roles.count("fails") >= 1 and roles.count("fails") == roles.count("fix")
+
+
+def reported(example: Example, tmp_path: Path) -> list[str]:
+    target = tmp_path / FILE_FOR[example.language]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not (tmp_path / "pyproject.toml").exists():
+        (tmp_path / "pyproject.toml").write_text("")
+    target.write_bytes(example.text.encode(example.encoding))
+    config, problems = load_config(tmp_path)
+    plan = make_plan(config, config_diagnostics=problems)
+    return [d.code for d in plan.diagnostics]
+
+
+@pytest.mark.parametrize("example", examples(), ids=lambda e: f"{e.code}-{e.language}-{e.role}")
+def test_example(example: Example, tmp_path: Path) -> None:
+    codes = reported(example, tmp_path)
+    if example.role == "fails":
+        assert example.code in codes
+    else:
+        assert codes == []
