@@ -30,9 +30,10 @@ EXIT_OK, EXIT_ERRORS = 0, 1  # click itself exits with 2 on a usage error
 def main(ctx: click.Context, project: Path | None) -> None:
     """Build-time responsive images for Python and Jinja.
 
-    Write StaticImage(src=..., alt=..., width=...) in your Python code or Jinja templates;
-    `staticimg extract` finds every call, evaluates its props and builds the images, and
-    `staticimg inject` hands each call its image data.
+    Write StaticImage(src=..., alt=..., width=...) in your Python code or Jinja templates.
+    `staticimg extract --plan` finds every call without running your code, evaluates its
+    build props, and reports whatever cannot be known at build time with its file, line,
+    column and a stable error code (see docs/errors.md).
 
     Configuration lives in [tool.staticimg] in pyproject.toml; a project with none works.
     """
@@ -86,6 +87,12 @@ def extract(
     PATH is a file or folder inside the project to scan instead of the configured source
     roots. Python files (.py) and Jinja templates (.html, .htm, .jinja, .jinja2, .j2 by
     default) are scanned; virtual environments, node_modules, VCS and build folders are not.
+
+    \b
+    Examples:
+      staticimg extract --plan
+      staticimg extract --plan app/ templates/index.html
+      staticimg extract --plan --format json | jq 'select(.kind == "diagnostic")'
 
     \b
     Exit status:

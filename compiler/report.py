@@ -62,29 +62,32 @@ def format_diagnostic(diagnostic: Diagnostic, root: Path) -> str:
     lines = [f"{title}: {click.style(diagnostic.message, bold=True)}"]
     span = diagnostic.span
     location = diagnostic.file + (f":{span.line}:{span.column}" if span else "")
-    lines.append(f"  --> {location}")
+    gutter = " " * len(str(span.line + LINES_BELOW)) if span else ""
+    lines.append(f"{gutter}--> {location}")
     if span is not None:
         lines.extend(_code_frame(_source_lines(root / diagnostic.file), span, colour))
     if diagnostic.hint:
-        lines.append(f"   = hint: {diagnostic.hint}")
-    lines.append(f"   = docs: {diagnostic.docs}")
+        lines.append(f"{gutter} = hint: {diagnostic.hint}")
+    lines.append(f"{gutter} = docs: {diagnostic.docs}")
     return "\n".join(lines)
 
 
 def format_summary(plan: Plan) -> str:
-    images = len(plan.requests)
     parts = [
-        f"{images} image{'s' * (images != 1)} planned",
-        f"{plan.files_scanned} files scanned ({plan.files_parsed} parsed)",
+        _count(len(plan.requests), "image") + " planned",
+        _count(plan.files_scanned, "file") + f" scanned ({plan.files_parsed} parsed)",
         f"{plan.seconds:.2f}s",
     ]
     counts = []
     if plan.errors:
-        counts.append(click.style(f"{plan.errors} error{'s' * (plan.errors != 1)}", fg="red"))
+        counts.append(click.style(_count(plan.errors, "error"), fg="red"))
     if plan.warnings:
-        noun = f"warning{'s' * (plan.warnings != 1)}"
-        counts.append(click.style(f"{plan.warnings} {noun}", fg="yellow"))
+        counts.append(click.style(_count(plan.warnings, "warning"), fg="yellow"))
     return ", ".join(parts) + (": " + ", ".join(counts) if counts else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
 
 
 @cache

@@ -243,7 +243,7 @@ class PythonEvaluator:
     def evaluate(self, node: cst.BaseExpression) -> Any:
         method = getattr(self, f"_eval_{type(node).__name__}", None)
         if method is None:
-            raise Impossible(_describe(node), node, _CONSTANT_HINT)
+            raise _not_constant(node)
         return check_size(method(node))
 
     # literals
@@ -549,18 +549,29 @@ def _code(node: cst.CSTNode) -> str:
     return code if len(code) <= 60 else code[:57] + "..."
 
 
-def _describe(node: cst.BaseExpression) -> str:
-    code = _code(node)
-    kinds = {
-        cst.Call: "is a function call; calls are not evaluated at build time",
-        cst.Attribute: "is an attribute of a value that only exists at run time",
-        cst.Lambda: "is a lambda",
-        cst.Await: "is an await expression",
-        cst.NamedExpr: "is an assignment expression",
-        cst.ListComp: "is a comprehension; comprehensions are not evaluated",
-        cst.DictComp: "is a comprehension; comprehensions are not evaluated",
-        cst.SetComp: "is a comprehension; comprehensions are not evaluated",
-        cst.GeneratorExp: "is a generator; generators are not evaluated",
-    }
-    kind = next((text for cls, text in kinds.items() if isinstance(node, cls)), None)
-    return f"`{code}` {kind or 'is not a constant expression'}"
+_NOT_CONSTANT: tuple[tuple[type[cst.CSTNode], str, str], ...] = (
+    (
+        cst.Call,
+        "is a function call; calls are not evaluated at build time",
+        "Write the value as a literal, or bind it once in this file to a constant expression.",
+    ),
+    (
+        cst.Attribute,
+        "is an attribute of a value that only exists at run time",
+        "Use a constant bound once in this file instead of an attribute.",
+    ),
+    (cst.Lambda, "is a lambda", _CONSTANT_HINT),
+    (cst.Await, "is an await expression", _CONSTANT_HINT),
+    (cst.NamedExpr, "is an assignment expression", _CONSTANT_HINT),
+    (cst.ListComp, "is a comprehension; comprehensions are not evaluated", "Write the list out."),
+    (cst.DictComp, "is a comprehension; comprehensions are not evaluated", "Write the dict out."),
+    (cst.SetComp, "is a comprehension; comprehensions are not evaluated", _CONSTANT_HINT),
+    (cst.GeneratorExp, "is a generator; generators are not evaluated", "Write the list out."),
+)
+
+
+def _not_constant(node: cst.BaseExpression) -> Impossible:
+    for cls, kind, hint in _NOT_CONSTANT:
+        if isinstance(node, cls):
+            return Impossible(f"`{_code(node)}` {kind}", node, hint)
+    return Impossible(f"`{_code(node)}` is not a constant expression", node, _CONSTANT_HINT)

@@ -14,12 +14,8 @@ from jinja2.parser import Parser
 
 from staticimg.compiler.diagnostics import Span
 from staticimg.compiler.scan.calls import Arg, ArgKind, FileScan, FoundCall, Unresolved
-from staticimg.compiler.scan.jinja import (
-    ArgSyntax,
-    LocateError,
-    locate_calls,
-    scan_template,
-)
+from staticimg.compiler.scan.jinja import scan_template
+from staticimg.compiler.scan.jinja_source import LocateError, locate_calls
 
 FILE = "templates/page.html"
 
@@ -425,12 +421,6 @@ def test_not_our_calls() -> None:
     assert locate_calls(source, Environment()) == ()
 
 
-def test_a_macro_named_like_the_callee_is_not_a_call_site() -> None:
-    source = "{% macro StaticImage(src) %}{% endmacro %}{{ StaticImage('a') }}"
-    (site,) = locate_calls(source, Environment())
-    assert site.name.span == Span(1, 46, 1, 57)
-
-
 def test_a_template_that_defines_its_own_staticimage_is_not_ours() -> None:
     source = "{% macro StaticImage(src) %}<img src={{ src }}>{% endmacro %}{{ StaticImage('a') }}"
     assert scan(source).calls == ()
@@ -684,40 +674,6 @@ def test_absurd_nesting_is_si111_not_a_crash() -> None:
     assert diagnostic.code == "SI111"
 
 
-# --- The locator, for `inject` ----------------------------------------------------------------
-
-
-def test_locator_offsets_index_the_original_source() -> None:
-    source = '<p>\r\n{{ StaticImage(src="a.jpg",\r\n   **extra, ) }}\r\n'
-    (site,) = locate_calls(source, Environment())
-    assert source[site.name.start : site.name.end] == "StaticImage"
-    assert source[site.call.start : site.call.end] == ('StaticImage(src="a.jpg",\r\n   **extra, )')
-    assert source[site.open_paren] == "("
-    assert source[site.close_paren] == ")"
-    assert (site.arguments.start, site.arguments.end) == (site.open_paren + 1, site.close_paren)
-    assert source[site.arguments.start : site.arguments.end] == 'src="a.jpg",\r\n   **extra, '
-    assert site.arguments.span == Span(2, 16, 3, 13)
-    src, extra = site.args
-    assert (src.syntax, src.keyword) == (ArgSyntax.KEYWORD, "src")
-    assert source[src.whole.start : src.whole.end] == 'src="a.jpg"'
-    assert source[src.value.start : src.value.end] == '"a.jpg"'
-    assert (extra.syntax, extra.keyword) == (ArgSyntax.DOUBLE_STAR, None)
-    assert source[extra.whole.start : extra.whole.end] == "**extra"
-    assert extra.value.span == Span(3, 6, 3, 11)
-
-
-def test_locator_on_an_empty_argument_list() -> None:
-    (site,) = locate_calls("{{ StaticImage( ) }}", Environment())
-    assert site.args == ()
-    assert (site.open_paren, site.close_paren) == (14, 16)
-    assert site.arguments.span == Span(1, 16, 1, 17)
-
-
-def test_locator_rejects_unlexable_source() -> None:
-    with pytest.raises(LocateError):
-        locate_calls("{{ StaticImage(] }}", Environment())
-
-
 # --- Never raises -----------------------------------------------------------------------------
 
 _VALID_VALUES = st.sampled_from(
@@ -806,3 +762,27 @@ def test_never_raises(source: str, env: Environment) -> None:
             assert arg.span.line >= 1 and arg.span.column >= 1
             if isinstance(arg.value, Unresolved):
                 assert arg.value.reason
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        (
+            "{% macro f(name) %}{{ StaticImage(src=name) }}{% endmacro %}"
+            "{% for name in xs %}{% endfor %}",
+            "`name` is a macro parameter",
+        ),
+        (
+            '{% set name = "a.jpg" %}{% for name in xs %}{{ StaticImage(src=name) }}{% endfor %}',
+            "`name` is a for-loop variable",
+        ),
+        (
+            '{% set name = "a.jpg" %}{% with name = 1 %}{{ StaticImage(src=name) }}{% endwith %}',
+            "`name` is a `{% with %}` variable",
+        ),
+    ],
+)
+def test_the_innermost_scope_names_the_reason(template: str, reason: str) -> None:
+    (arg,) = only_call(template).args
+    assert isinstance(arg.value, Unresolved)
+    assert arg.value.reason == reason
