@@ -489,7 +489,19 @@ def _src(value: Any, at: _At) -> str:
             f"`{at.name}` is empty: give a path relative to this file, a `/`-rooted path in "
             "the static root, or an http(s) URL",
         )
+    scheme = _URL_SCHEME.match(value)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise _Reject(
+            "SI205",
+            f"`{at.name}` uses the {scheme.group(1)}: scheme; only http(s) URLs and paths "
+            "are built",
+            "Download the image into the project and give its path, or use an https:// URL.",
+        )
     return value
+
+
+# A URL scheme is two or more characters, so a Windows drive letter (`C:`) is not one.
+_URL_SCHEME: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 
 
 def _boolean(value: Any, at: _At) -> bool:

@@ -834,3 +834,31 @@ def test_warnings_and_errors_together_drop_the_request() -> None:
 )
 def test_wrong_type_messages(prop: str, value: Any, message: str) -> None:
     assert only(image((prop, value))).message == message
+
+
+@pytest.mark.parametrize(
+    ("src", "ok"),
+    [
+        ("https://example.com/a.jpg", True),
+        ("HTTP://example.com/a.jpg", True),
+        ("../images/a.jpg", True),
+        ("/static/a.jpg", True),
+        ("C:/images/a.jpg", True),  # a drive letter is not a scheme (refused later as a path)
+        ("ftp://example.com/a.jpg", False),
+        ("data:image/png;base64,iVBORw0KGgo=", False),
+        ("file:///etc/passwd", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_src_schemes(src: str, ok: bool) -> None:
+    span = Span(1, 1, 1, 2)
+    call = FoundCall(
+        "a.py",
+        "StaticImage",
+        span,
+        span,
+        (Arg(ArgKind.KEYWORD, "src", -1, span, src), Arg(ArgKind.KEYWORD, "alt", -1, span, "")),
+    )
+    request, problems = plan_call(call)
+    assert (request is not None) == ok
+    assert [p.code for p in problems] == ([] if ok else ["SI205"])
