@@ -70,7 +70,7 @@ def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALL
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         return FileScan(file, diagnostics=(_syntax_error(source, file, exc),))
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+    except (UnicodeError, LookupError, SyntaxError) as exc:
         # A wrong or unknown `# -*- coding: ... -*-` declaration, or bytes that do not decode.
         message = f"cannot decode this file: {exc}"
         hint = "Save the file as UTF-8, or declare its real encoding in a coding comment."
@@ -279,6 +279,9 @@ class PythonEvaluator:
     def _format_field(
         self, field: cst.FormattedStringExpression, literal_prefix: str, quote: str
     ) -> str:
+        if field.equal is not None:
+            # `{x=}` prints the field's own source text; not worth reproducing for a prop.
+            raise Impossible("self-documenting f-string fields (`{x=}`) are not evaluated", field)
         value = self.evaluate(field.expression)
         spec = ""
         for part in field.format_spec or ():

@@ -289,3 +289,13 @@ def test_undecodable_bytes_are_located() -> None:
 def test_deep_nesting_does_not_crash() -> None:
     call = only_call(HEADER + "StaticImage(bar=" + "(" * 400 + "1" + ")" * 400 + ")\n")
     assert call.args[0].value == 1
+
+
+def test_self_documenting_fstring_fields_are_refused_not_misread() -> None:
+    assert "self-documenting" in unresolved("StaticImage(bar=f'{1=}')").reason
+
+
+def test_unicode_errors_from_encoding_detection_are_diagnostics() -> None:
+    # Python's "undefined" codec raises a bare UnicodeError inside libcst's detection.
+    result = scan_python(b"# coding: undefined\n" + HEADER.encode() + b"StaticImage()\n", "u.py")
+    assert [d.code for d in result.diagnostics] == ["SI112"]
