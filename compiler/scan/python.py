@@ -539,12 +539,25 @@ def _compare(op: str, left: Any, right: Any, node: cst.CSTNode) -> bool:
 
 
 def _fstring_text(raw: str, literal_prefix: str, quote: str) -> str:
-    """The value of the literal text between an f-string's fields (escapes processed, `{{`
-    and `}}` undoubled), by reading it as a plain string literal with the same prefix."""
+    """The value of the literal text between an f-string's fields: `{{` and `}}` undoubled,
+    escapes processed unless the string is raw, by reading it as a plain string literal."""
     text = raw.replace("{{", "{").replace("}}", "}")
-    value = ast.literal_eval(f"{literal_prefix}{quote}{text}{quote}")
+    if "r" in literal_prefix:
+        return text
+    if _odd_backslashes(text):
+        text += "\\"  # `\{` before a field: an unknown escape keeps its backslash
+    if text.endswith(quote[0]) and not _odd_backslashes(text[:-1]):
+        text = text[:-1] + "\\" + quote[0]  # `f"""a"{x}"""`: the quote is text, not the end
+    try:
+        value = ast.literal_eval(f"{literal_prefix}{quote}{text}{quote}")
+    except (SyntaxError, ValueError) as exc:
+        raise Impossible(f"cannot read this f-string's text: {exc}") from None
     assert isinstance(value, str)
     return value
+
+
+def _odd_backslashes(text: str) -> bool:
+    return (len(text) - len(text.rstrip("\\"))) % 2 == 1
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -299,3 +299,25 @@ def test_unicode_errors_from_encoding_detection_are_diagnostics() -> None:
     # Python's "undefined" codec raises a bare UnicodeError inside libcst's detection.
     result = scan_python(b"# coding: undefined\n" + HEADER.encode() + b"StaticImage()\n", "u.py")
     assert [d.code for d in result.diagnostics] == ["SI112"]
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        "rf'\\{0}'",
+        "rf'a\\b{1}c\\\\'",
+        "f'\\\\{2}'",
+        "f'''a'{3}'''",
+        'f"""b"{4}"""',
+        "f'tab\\t{5}\\u00e9'",
+        "fr'{{}}{6}'",
+        "Rf'\\d{7}'",
+    ],
+)
+def test_fstring_text_matches_python(literal: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = eval(literal)
+    assert value(f"StaticImage(bar={literal})") == expected
