@@ -460,8 +460,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(number: float) -> bool:
+    # Ints are always finite, and math.isfinite would overflow converting a huge one.
+    return isinstance(number, int) or math.isfinite(number)
+
+
 def _tidy(number: float) -> float:
     return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+# The largest width or height any output format stores (JPEG's 16-bit fields); sizes, ratios
+# and densities beyond these are mistakes, and would not even fit the hash's JSON numbers.
+MAX_DIMENSION: Final = 65_535
+MAX_DENSITY: Final = 16
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,7 +483,15 @@ def _tidy(number: float) -> float:
 def _string(value: Any, at: _At) -> str:
     if not isinstance(value, str):
         raise _Reject("SI204", f"`{at.name}` must be a string, got {_show(value)}")
+    _require_unicode(value, at)
     return value
+
+
+def _require_unicode(value: str, at: _At) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        raise _Reject("SI205", f"`{at.name}` is not valid Unicode text: {value!r}") from None
 
 
 def _src(value: Any, at: _At) -> str:
@@ -483,6 +502,7 @@ def _src(value: Any, at: _At) -> str:
             "Give a path relative to this file, a `/`-rooted path in the static root, "
             "or an http(s) URL.",
         )
+    _require_unicode(value, at)
     if not value.strip():
         raise _Reject(
             "SI205",
@@ -512,7 +532,7 @@ def _boolean(value: Any, at: _At) -> bool:
 
 def _bounds(low: float | None, high: float | None, low_open: bool) -> str:
     if low is not None and high is not None:
-        return f" from {low} to {high}"
+        return f" > {low} and ≤ {high}" if low_open else f" from {low} to {high}"
     if low is not None:
         return f" {'>' if low_open else '≥'} {low}"
     return ""
@@ -527,7 +547,7 @@ def _number(
         if not _is_number(value):
             raise _Reject("SI204", f"`{at.name}` must be {wanted}, got {_show(value)}")
         too_low = low is not None and (value <= low if low_open else value < low)
-        if not math.isfinite(value) or too_low or (high is not None and value > high):
+        if not _finite(value) or too_low or (high is not None and value > high):
             raise _Reject("SI205", f"`{at.name}` must be {wanted}, got {value}")
         return _tidy(value)
 
@@ -652,7 +672,12 @@ def _colour(*, transparent: bool) -> Validator:
 
 def _crop_focus(value: Any, at: _At) -> CropFocus:
     allowed = _quoted(dict.fromkeys(CROP_FOCUS_NAMES.values()))
-    if _is_number(value) and float(value).is_integer() and int(value) in CROP_FOCUS_NUMBERS:
+    if (
+        _is_number(value)
+        and _finite(value)
+        and value == int(value)
+        and int(value) in CROP_FOCUS_NUMBERS
+    ):
         return CROP_FOCUS_NUMBERS[int(value)]
     if isinstance(value, str) and _squash(value) in CROP_FOCUS_NAMES:
         return CROP_FOCUS_NAMES[_squash(value)]
@@ -673,8 +698,10 @@ def _trim(value: Any, at: _At) -> bool | float:
         raise _Reject(
             "SI204", f"`{at.name}` must be True, False or a threshold ≥ 0, got {_show(value)}"
         )
-    if not math.isfinite(value) or value < 0:
-        raise _Reject("SI205", f"`{at.name}` must be True, False or a threshold ≥ 0, got {value}")
+    if not _finite(value) or not 0 <= value <= 255:
+        raise _Reject(
+            "SI205", f"`{at.name}` must be True, False or a threshold from 0 to 255, got {value}"
+        )
     return _tidy(value)
 
 
@@ -766,15 +793,15 @@ _BUILD_CHECKS: Final[Mapping[str, Validator]] = MappingProxyType(
     {
         "src": _src,
         "layout": _layout,
-        "width": _number(1),
-        "height": _number(1),
-        "aspect_ratio": _number(0, low_open=True),
+        "width": _number(1, MAX_DIMENSION),
+        "height": _number(1, MAX_DIMENSION),
+        "aspect_ratio": _number(0, MAX_DIMENSION, low_open=True),
         "placeholder": _placeholder,
         "formats": _formats,
         "quality": _QUALITY,
         "sizes": _string,
-        "breakpoints": _list_of(_integer(1), "whole numbers ≥ 1"),
-        "output_pixel_densities": _list_of(_number(0, low_open=True), "numbers > 0"),
+        "breakpoints": _list_of(_integer(1, MAX_DIMENSION), "whole numbers ≥ 1"),
+        "output_pixel_densities": _list_of(_number(0, MAX_DENSITY, low_open=True), "numbers > 0"),
         "background_color": _colour(transparent=True),
         "transform_options": _options(
             TransformOptions,
@@ -783,7 +810,7 @@ _BUILD_CHECKS: Final[Mapping[str, Validator]] = MappingProxyType(
                 "crop_focus": _crop_focus,
                 "grayscale": _boolean,
                 "duotone": _duotone,
-                "rotate": _number(),
+                "rotate": _number(-360, 360),
                 "trim": _trim,
             },
             aliases={"cropFocus": "crop_focus"},
@@ -791,7 +818,7 @@ _BUILD_CHECKS: Final[Mapping[str, Validator]] = MappingProxyType(
         "blurred_options": _options(
             BlurredOptions,
             {
-                "width": _integer(1),
+                "width": _integer(1, MAX_DIMENSION),
                 "to_format": _choice(ENCODED_FORMATS, ("jpg", "png", "webp", "avif")),
             },
             aliases={"toFormat": "to_format"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,8 @@ def check_size(value: Any) -> Any:
         raise Impossible("the number is too large to be a prop")
     if isinstance(value, float) and not math.isfinite(value):
         raise Impossible(f"the result is {value}, not a finite number")
+    if isinstance(value, complex):
+        raise Impossible("the result is a complex number, not a valid prop value")
     return value
 
 
@@ -66,11 +69,24 @@ def _guard_pow(base: Any, exponent: Any) -> None:
         raise Impossible("the power is too large to be a prop")
 
 
+# A printf-style conversion: its `*` widths and its numbers are what can make it huge.
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# Numbers in a format spec (`{x:>1000000}`, `{x:.9999999f}`) are widths and precisions.
+_SPEC_NUMBER = re.compile(r"\d+")
+
+
+def _check_widths(numbers: list[str]) -> None:
+    for number in numbers:
+        if number == "*":
+            raise Impossible("`*` widths in %-formatting are not evaluated")
+        if number and (len(number) > 6 or int(number) > MAX_STRING):
+            raise Impossible(f"a width or precision of {number} is too large for a prop")
+
+
 def _percent(left: Any, right: Any) -> Any:
     if isinstance(left, str):
-        # `"%s-%d" % (a, b)` is constant when its operands are; dict-style too.
-        args = tuple(right) if isinstance(right, list) else right
-        return left % args
+        for match in _PRINTF_SPEC.finditer(left):
+            _check_widths([match.group(1) or "", match.group(2) or ""])
     return operator.mod(left, right)
 
 
@@ -104,7 +120,7 @@ def binary(op: str, left: Any, right: Any) -> Any:
         result = BINARY[op](left, right)
     except ZeroDivisionError:
         raise Impossible("division by zero") from None
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
         raise Impossible(f"`{op}` cannot combine {_kind(left)} and {_kind(right)}: {exc}") from None
     return check_size(result)
 
@@ -136,9 +152,10 @@ def format_value(value: Any, conversion: str | None, spec: str) -> str:
         value = ascii(value)
     elif conversion == "s":
         value = str(value)
+    _check_widths(_SPEC_NUMBER.findall(spec))
     try:
         return check_size(format(value, spec))  # type: ignore[no-any-return]
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise Impossible(f"cannot format {_kind(value)} with {spec!r}: {exc}") from None
 
 

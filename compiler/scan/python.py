@@ -10,7 +10,9 @@ exact sub-expression that is not constant.
 from __future__ import annotations
 
 import ast
+import contextlib
 import operator
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -19,7 +21,9 @@ from libcst.metadata import (
     Assignment,
     BaseAssignment,
     BuiltinAssignment,
+    ClassScope,
     CodeRange,
+    ComprehensionScope,
     ImportAssignment,
     MetadataWrapper,
     ParentNodeProvider,
@@ -68,36 +72,59 @@ def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALL
     """Scan one Python file. `file` is its project-relative POSIX path."""
     try:
         module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        return FileScan(file, diagnostics=(_syntax_error(source, file, exc),))
-    except (UnicodeError, LookupError, SyntaxError) as exc:
+    except (UnicodeError, LookupError) as exc:
         # A wrong or unknown `# -*- coding: ... -*-` declaration, or bytes that do not decode.
         message = f"cannot decode this file: {exc}"
         hint = "Save the file as UTF-8, or declare its real encoding in a coding comment."
         span = Span.of_byte(source, exc.start) if isinstance(exc, UnicodeDecodeError) else None
         diagnostic = Diagnostic("SI112", message, file, span, hint=hint)
         return FileScan(file, diagnostics=(diagnostic,))
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
+        fallback = Diagnostic("SI110", f"cannot parse this file: {exc}", file, _error_span(exc))
+        return FileScan(file, diagnostics=(_cpython_syntax_error(source, file) or fallback,))
+    # libcst accepts some sources CPython refuses (bad escapes, oversized int literals, str
+    # and bytes concatenated): what CPython cannot compile is a syntax error here too.
+    refused = _cpython_syntax_error(source, file)
+    if refused is not None:
+        return FileScan(file, diagnostics=(refused,))
     finder = _CallFinder(file, callees)
-    wrapper.visit(finder)
+    with _recursion_headroom():
+        MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
     return FileScan(file, calls=tuple(finder.calls))
 
 
-def _syntax_error(source: bytes, file: str, exc: cst.ParserSyntaxError) -> Diagnostic:
-    # CPython's own parser names the problem and its column better than libcst's; libcst's
-    # word stands when the two grammars disagree (CPython accepts the file).
+@contextlib.contextmanager
+def _recursion_headroom() -> Iterator[None]:
+    # libcst's metadata walk and the evaluator recurse once per nesting level (a long `a + b
+    # + ...` chain is deep); Python-to-Python calls need no C stack since 3.11, so a higher
+    # limit for the walk is safe.
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, 20_000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _cpython_syntax_error(source: bytes, file: str) -> Diagnostic | None:
+    """CPython's verdict on the file, with its own message and location, or None if valid."""
     try:
         ast.parse(source, filename=file)
-    except SyntaxError as py_exc:
-        line, column = py_exc.lineno or exc.raw_line, py_exc.offset or 1
-        end_line = py_exc.end_lineno or line
-        end_column = py_exc.end_offset if py_exc.end_offset and end_line == line else column + 1
+    except SyntaxError as exc:
+        line, column = exc.lineno or 1, exc.offset or 1
+        end_line = exc.end_lineno or line
+        end_column = exc.end_offset if exc.end_offset and end_line == line else column + 1
         span = Span(line, column, end_line, max(end_column, column + 1))
-        return Diagnostic("SI110", f"invalid Python syntax: {py_exc.msg}", file, span)
-    except ValueError:  # null bytes
-        pass
-    span = Span(exc.raw_line, exc.raw_column + 1, exc.raw_line, exc.raw_column + 2)
-    return Diagnostic("SI110", f"cannot parse this file: {exc.message}", file, span)
+        return Diagnostic("SI110", f"invalid Python syntax: {exc.msg}", file, span)
+    except (ValueError, UnicodeError, LookupError, MemoryError, RecursionError) as exc:
+        return Diagnostic("SI110", f"invalid Python source: {exc}", file)
+    return None
+
+
+def _error_span(exc: Exception) -> Span | None:
+    if isinstance(exc, cst.ParserSyntaxError):
+        return Span(exc.raw_line, exc.raw_column + 1, exc.raw_line, exc.raw_column + 2)
+    return None
 
 
 def _span(code_range: CodeRange) -> Span:
@@ -330,9 +357,13 @@ class PythonEvaluator:
                 result.update(spread)
             elif isinstance(element, cst.DictElement):
                 key = self.evaluate(element.key)
-                if isinstance(key, list | dict):
-                    raise Impossible("a dict key must be a str, number or tuple", element.key)
-                result[key] = self.evaluate(element.value)
+                item = self.evaluate(element.value)
+                try:
+                    result[key] = item
+                except TypeError:  # unhashable, e.g. a list inside a tuple key
+                    raise Impossible(
+                        "a dict key must be a str, number or tuple", element.key
+                    ) from None
             check_size(result)
         return result
 
@@ -436,7 +467,7 @@ class PythonEvaluator:
         value = binder.value
         if value is None:  # `x: int` declares, it does not bind
             raise Impossible(f"`{name}` is declared but never assigned", use, _CONSTANT_HINT)
-        if assignment.scope is use_scope and not self._before(binder, use):
+        if _runs_in(use_scope, assignment.scope) and not self._before(binder, use):
             raise Impossible(
                 f"`{name}` is used before it is assigned", use, "Assign the value above this call."
             )
@@ -446,8 +477,8 @@ class PythonEvaluator:
         self._resolving.add(key)
         try:
             result = self.evaluate(value)
-            for index in path:
-                if not isinstance(result, list | tuple) or len(result) <= index:
+            for index, length in path:
+                if not isinstance(result, list | tuple | str) or len(result) != length:
                     raise Impossible(f"cannot unpack the value bound to `{name}`", value)
                 result = result[index]
             return result
@@ -461,12 +492,15 @@ class PythonEvaluator:
         finally:
             self._resolving.discard(key)
 
-    def _binder(self, target: cst.CSTNode) -> tuple[cst.CSTNode | None, list[int] | None]:
+    def _binder(
+        self, target: cst.CSTNode
+    ) -> tuple[cst.CSTNode | None, list[tuple[int, int]] | None]:
         """The statement that binds `target`, and the unpacking path from the assigned value to
-        the target (`a, (b, c) = ...` gives c the path [1, 1]); None when not a plain unpack."""
+        the target as (index, length) pairs (`a, (b, c) = ...` gives c [(1, 2), (1, 2)]);
+        None when it is not a plain unpacking."""
         if not isinstance(target, cst.Name):  # parameters are bound by the Param node itself
             return target, None
-        path: list[int] = []
+        path: list[tuple[int, int]] = []
         node: cst.CSTNode = target
         while True:
             parent = self._finder.get_metadata(ParentNodeProvider, node, None)
@@ -476,7 +510,10 @@ class PythonEvaluator:
                 container = self._finder.get_metadata(ParentNodeProvider, parent, None)
                 if not isinstance(container, cst.Tuple | cst.List):
                     return container, None
-                path.insert(0, list(container.elements).index(parent))
+                elements = list(container.elements)
+                if any(isinstance(e, cst.StarredElement) for e in elements):
+                    return container, None
+                path.insert(0, (elements.index(parent), len(elements)))
                 node = container
                 continue
             if isinstance(parent, cst.StarredElement):
@@ -491,6 +528,15 @@ class PythonEvaluator:
     def _before(self, binder: cst.CSTNode, use: cst.CSTNode) -> bool:
         bound, used = self._finder.span(binder), self._finder.span(use)
         return (bound.end_line, bound.end_column) <= (used.line, used.column)
+
+
+def _runs_in(use_scope: Scope, binding_scope: Scope) -> bool:
+    """Whether code in `use_scope` runs as part of `binding_scope`'s own code: class bodies
+    and comprehensions run at once, where they stand, unlike function bodies."""
+    scope = use_scope
+    while isinstance(scope, ClassScope | ComprehensionScope) and scope is not binding_scope:
+        scope = scope.parent
+    return scope is binding_scope
 
 
 def _binding_kind(name: str, binder: cst.CSTNode | None) -> tuple[str, str]:

@@ -664,14 +664,14 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("layout", "responsive", "layout", '"constrained", "fixed" or "fullWidth"'),
     ("placeholder", "traced", "placeholder", '"blurhash"'),
     ("formats", ["gif"], "formats", '"avif"'),
-    ("width", 0, "width", "≥ 1"),
-    ("width", 0.5, "width", "≥ 1"),
-    ("height", -3, "height", "≥ 1"),
-    ("aspect_ratio", 0, "aspect_ratio", "> 0"),
+    ("width", 0, "width", "from 1 to 65535"),
+    ("width", 0.5, "width", "from 1 to 65535"),
+    ("height", -3, "height", "from 1 to 65535"),
+    ("aspect_ratio", 0, "aspect_ratio", "> 0 and ≤ 65535"),
     ("quality", 0, "quality", "from 1 to 100"),
     ("quality", 101, "quality", "from 1 to 100"),
     ("breakpoints", [750, 0], "breakpoints", "breakpoints[1]"),
-    ("output_pixel_densities", [0], "output_pixel_densities", "> 0"),
+    ("output_pixel_densities", [0], "output_pixel_densities", "> 0 and ≤ 16"),
     ("background_color", "not-a-colour", "background_color", '"transparent"'),
     ("transform_options", {"fit": "stretch"}, "transform_options.fit", '"outside"'),
     ("transform_options", {"crop_focus": "middle"}, "transform_options.crop_focus", "attention"),
@@ -701,8 +701,8 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
         "colour",
     ),
     ("transform_options", {"rotate": float("inf")}, "transform_options.rotate", "finite"),
-    ("transform_options", {"trim": -1}, "transform_options.trim", "≥ 0"),
-    ("blurred_options", {"width": 0}, "blurred_options.width", "≥ 1"),
+    ("transform_options", {"trim": -1}, "transform_options.trim", "from 0 to 255"),
+    ("blurred_options", {"width": 0}, "blurred_options.width", "from 1 to 65535"),
     ("blurred_options", {"to_format": "gif"}, "blurred_options.to_format", '"avif"'),
     ("jpg_options", {"quality": 0}, "jpg_options.quality", "from 1 to 100"),
     ("png_options", {"compression_speed": 11}, "png_options.compression_speed", "from 1 to 10"),
@@ -827,7 +827,7 @@ def test_warnings_and_errors_together_drop_the_request() -> None:
 @pytest.mark.parametrize(
     ("prop", "value", "message"),
     [
-        ("width", True, "`width` must be a finite number ≥ 1, got True (a bool)"),
+        ("width", True, "`width` must be a finite number from 1 to 65535, got True (a bool)"),
         ("quality", 50.5, "`quality` must be a whole number from 1 to 100, got 50.5 (a float)"),
         ("formats", ["webp", 3], "`formats[1]` must be a format name, got 3 (an int)"),
     ],
@@ -862,3 +862,31 @@ def test_src_schemes(src: str, ok: bool) -> None:
     request, problems = plan_call(call)
     assert (request is not None) == ok
     assert [p.code for p in problems] == ([] if ok else ["SI205"])
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("width", 2**64),
+        ("width", int("9" * 1100)),  # too large even to convert to a float
+        ("transform_options", {"crop_focus": int("9" * 1100)}),
+        ("width", 1e300),
+        ("height", 65_536),
+        ("breakpoints", [10**30]),
+        ("output_pixel_densities", [1e300]),
+        ("transform_options", {"rotate": 1e300}),
+        ("src", "a\ud800.jpg"),
+        ("sizes", "\udcff"),
+    ],
+)
+def test_values_beyond_any_image_are_refused_and_never_break_the_hash(
+    prop: str, value: Any
+) -> None:
+    span = Span(1, 1, 1, 2)
+    args = [Arg(ArgKind.KEYWORD, "alt", -1, span, "")]
+    if prop != "src":
+        args.append(Arg(ArgKind.KEYWORD, "src", -1, span, "a.jpg"))
+    args.append(Arg(ArgKind.KEYWORD, prop, -1, span, value))
+    request, problems = plan_call(FoundCall("a.py", "StaticImage", span, span, tuple(args)))
+    assert request is None
+    assert [p.code for p in problems] == ["SI205"]

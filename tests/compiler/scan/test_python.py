@@ -287,8 +287,16 @@ def test_undecodable_bytes_are_located() -> None:
 
 
 def test_deep_nesting_does_not_crash() -> None:
-    call = only_call(HEADER + "StaticImage(bar=" + "(" * 400 + "1" + ")" * 400 + ")\n")
+    call = only_call(HEADER + "StaticImage(bar=" + "(" * 150 + "1" + ")" * 150 + ")\n")
     assert call.args[0].value == 1
+    chain = only_call(HEADER + "StaticImage(bar=" + " + ".join(["1"] * 600) + ")\n")
+    assert chain.args[0].value == 600
+
+
+def test_what_cpython_refuses_is_a_syntax_error() -> None:
+    for code in ("(" * 400 + "1" + ")" * 400, "'\\x4'", "'a' b'b'", "1" * 4301):
+        result = scan_python((HEADER + f"StaticImage(bar={code})\n").encode(), "x.py")
+        assert [d.code for d in result.diagnostics] == ["SI110"], code
 
 
 def test_self_documenting_fstring_fields_are_refused_not_misread() -> None:
