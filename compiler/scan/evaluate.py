@@ -52,6 +52,28 @@ def check_size(value: Any) -> Any:
     return value
 
 
+def check_weight(value: Any) -> None:
+    """Reject values whose full size (nested items, string lengths) exceeds what a prop can
+    be. `check_size` looks at one level; shared sub-values (`[s] * 1000` with a long `s`)
+    can still be huge once copied, stringified or serialised."""
+    budget = MAX_STRING
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        budget -= 1
+        if isinstance(item, str):
+            budget -= len(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            budget -= min(item.bit_length(), MAX_INT_BITS) // 3
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        if budget < 0:
+            raise Impossible("the value is too large to be a prop")
+
+
 def _length(value: Any) -> int:
     return len(value) if isinstance(value, str | list | tuple) else 0
 
@@ -85,6 +107,7 @@ def _check_widths(numbers: list[str]) -> None:
 
 def _percent(left: Any, right: Any) -> Any:
     if isinstance(left, str):
+        check_weight(right)  # `"%s" % value` stringifies value
         for match in _PRINTF_SPEC.finditer(left):
             _check_widths([match.group(1) or "", match.group(2) or ""])
     return operator.mod(left, right)
@@ -153,6 +176,7 @@ def format_value(value: Any, conversion: str | None, spec: str) -> str:
     elif conversion == "s":
         value = str(value)
     _check_widths(_SPEC_NUMBER.findall(spec))
+    check_weight(value)  # str() of a large shared structure must not run away
     try:
         return check_size(format(value, spec))  # type: ignore[no-any-return]
     except (TypeError, ValueError, OverflowError) as exc:

@@ -29,11 +29,11 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 from staticimg.compiler.diagnostics import Diagnostic, Span
 from staticimg.compiler.scan.calls import Arg, ArgKind, FileScan, FoundCall, Unresolved
 from staticimg.compiler.scan.evaluate import (
-    MAX_INT_BITS,
     MAX_STRING,
     Impossible,
     binary,
     check_size,
+    check_weight,
     subscript,
     unary,
 )
@@ -412,7 +412,7 @@ class _Evaluator:
         """The constant value of `expr` (a fresh copy), or an Unresolved at `span`."""
         try:
             value = self.evaluate(expr, call)
-            _check_weight(value)
+            check_weight(value)
             # Name values are memoised and shared: each argument gets its own copy, so that
             # normalising one call's props cannot change another's.
             return copy.deepcopy(value)
@@ -479,7 +479,7 @@ class _Evaluator:
         parts = []
         for operand in node.nodes:
             value = self.evaluate(operand, site)
-            _check_weight(value)  # str() of a large shared structure must not run away
+            check_weight(value)  # str() of a large shared structure must not run away
             parts.append(str(value))
         if sum(map(len, parts)) > MAX_STRING:
             raise Impossible("the concatenation would be too large to be a prop")
@@ -488,8 +488,6 @@ class _Evaluator:
     def _binary(self, node: nodes.BinExpr, site: nodes.Node) -> Any:
         left = self.evaluate(node.left, site)
         right = self.evaluate(node.right, site)
-        if node.operator == "%" and isinstance(left, str):
-            _check_weight(right)  # `"%s" % value` stringifies value
         return binary(node.operator, left, right)
 
     def _and(self, node: nodes.And, site: nodes.Node) -> Any:
@@ -756,25 +754,3 @@ def _kind(value: Any) -> str:
         return "none"
     name = type(value).__name__
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-
-
-def _check_weight(value: Any) -> None:
-    """Reject values whose full size (nested items, string lengths) exceeds what a prop can
-    be. `check_size` looks at one level; shared sub-values (`[s] * 1000` with a long `s`)
-    can still be huge once copied, stringified or serialised."""
-    budget = MAX_STRING
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        budget -= 1
-        if isinstance(item, str):
-            budget -= len(item)
-        elif isinstance(item, int) and not isinstance(item, bool):
-            budget -= min(item.bit_length(), MAX_INT_BITS) // 3
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        if budget < 0:
-            raise Impossible("the value is too large to be a prop")

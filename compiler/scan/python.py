@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import operator
 import sys
+import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -40,6 +42,7 @@ from staticimg.compiler.scan.evaluate import (
     Impossible,
     binary,
     check_size,
+    check_weight,
     format_value,
     subscript,
     unary,
@@ -70,27 +73,36 @@ def might_contain_calls(data: bytes, callees: frozenset[str] = DEFAULT_CALLEES) 
 
 def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALLEES) -> FileScan:
     """Scan one Python file. `file` is its project-relative POSIX path."""
-    try:
-        module = cst.parse_module(source)
-    except (UnicodeError, LookupError) as exc:
-        # A wrong or unknown `# -*- coding: ... -*-` declaration, or bytes that do not decode.
-        message = f"cannot decode this file: {exc}"
-        hint = "Save the file as UTF-8, or declare its real encoding in a coding comment."
-        span = Span.of_byte(source, exc.start) if isinstance(exc, UnicodeDecodeError) else None
-        diagnostic = Diagnostic("SI112", message, file, span, hint=hint)
-        return FileScan(file, diagnostics=(diagnostic,))
-    except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
-        fallback = Diagnostic("SI110", f"cannot parse this file: {exc}", file, _error_span(exc))
-        return FileScan(file, diagnostics=(_cpython_syntax_error(source, file) or fallback,))
-    # libcst accepts some sources CPython refuses (bad escapes, oversized int literals, str
-    # and bytes concatenated): what CPython cannot compile is a syntax error here too.
+    undecodable = _decoding_error(source, file)
+    if undecodable is not None:
+        return FileScan(file, diagnostics=(undecodable,))
+    # CPython's parser goes first: it refuses what CPython cannot compile (bad escapes,
+    # oversized int literals, str and bytes concatenated) that libcst would accept, and it
+    # refuses absurd nesting cleanly where libcst's native parser would overflow its stack.
     refused = _cpython_syntax_error(source, file)
     if refused is not None:
         return FileScan(file, diagnostics=(refused,))
+    try:
+        module = cst.parse_module(source)
+    except Exception as exc:  # the grammars disagree: libcst's own word
+        message = f"cannot parse this file: {exc}"
+        return FileScan(file, diagnostics=(Diagnostic("SI110", message, file, _error_span(exc)),))
     finder = _CallFinder(file, callees)
     with _recursion_headroom():
         MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
     return FileScan(file, calls=tuple(finder.calls))
+
+
+def _decoding_error(source: bytes, file: str) -> Diagnostic | None:
+    """A wrong or unknown `# -*- coding: ... -*-` declaration, or bytes that do not decode."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeError) as exc:
+        hint = "Save the file as UTF-8, or declare its real encoding in a coding comment."
+        span = Span.of_byte(source, exc.start) if isinstance(exc, UnicodeDecodeError) else None
+        return Diagnostic("SI112", f"cannot decode this file: {exc}", file, span, hint=hint)
+    return None
 
 
 @contextlib.contextmanager
@@ -116,7 +128,9 @@ def _cpython_syntax_error(source: bytes, file: str) -> Diagnostic | None:
         end_column = exc.end_offset if exc.end_offset and end_line == line else column + 1
         span = Span(line, column, end_line, max(end_column, column + 1))
         return Diagnostic("SI110", f"invalid Python syntax: {exc.msg}", file, span)
-    except (ValueError, UnicodeError, LookupError, MemoryError, RecursionError) as exc:
+    except (RecursionError, MemoryError):
+        return Diagnostic("SI110", "the file is nested too deeply for CPython to compile", file)
+    except (ValueError, UnicodeError, LookupError) as exc:
         return Diagnostic("SI110", f"invalid Python source: {exc}", file)
     return None
 
@@ -260,7 +274,9 @@ class PythonEvaluator:
 
     def value_or_unresolved(self, node: cst.BaseExpression) -> Any:
         try:
-            return self.evaluate(node)
+            value = self.evaluate(node)
+            check_weight(value)  # shared sub-values (`[s] * 1000`) are large once copied
+            return value
         except Impossible as exc:
             target = exc.node if isinstance(exc.node, cst.CSTNode) else node
             return Unresolved(exc.reason, self._finder.span(target), exc.hint)
@@ -467,6 +483,13 @@ class PythonEvaluator:
         value = binder.value
         if value is None:  # `x: int` declares, it does not bind
             raise Impossible(f"`{name}` is declared but never assigned", use, _CONSTANT_HINT)
+        if self._finder.get_metadata(ScopeProvider, binder, None) is not assignment.scope:
+            raise Impossible(
+                f"`{name}` is assigned inside a function through `global` or `nonlocal`, so "
+                "whether and when it is bound is only known at run time",
+                use,
+                _CONSTANT_HINT,
+            )
         if _runs_in(use_scope, assignment.scope) and not self._before(binder, use):
             raise Impossible(
                 f"`{name}` is used before it is assigned", use, "Assign the value above this call."

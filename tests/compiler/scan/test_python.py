@@ -329,3 +329,29 @@ def test_fstring_text_matches_python(literal: str) -> None:
         warnings.simplefilter("ignore")
         expected = eval(literal)
     assert value(f"StaticImage(bar={literal})") == expected
+
+
+def test_absurd_nesting_is_refused_without_crashing_the_process() -> None:
+    # libcst's native parser overflows its stack on this; CPython's parser, run first, refuses
+    # it cleanly. A subprocess, so that a regression fails this test instead of killing pytest.
+    import subprocess
+    import sys
+
+    code = (
+        "from staticimg.compiler.scan.python import scan_python\n"
+        "src = b'from staticimg import StaticImage\\nStaticImage(a=' + b'(' * 1300 + b'1'"
+        " + b')' * 1300 + b')\\n'\n"
+        "print([d.code for d in scan_python(src, 'x.py').diagnostics])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stdout.strip()) == (0, "['SI110']")
+
+
+def test_a_global_bound_inside_a_function_is_not_constant() -> None:
+    problem = unresolved("def f():\n    global v\n    v = []\nStaticImage(bar=v)")
+    assert "through `global` or `nonlocal`" in problem.reason
+
+
+def test_shared_structures_are_weighed_before_they_are_stringified() -> None:
+    code = "s = 'x' * 100_000\nl = [s] * 10\nm = [l] * 100\nStaticImage(bar=f'{m}')"
+    assert unresolved(code).reason == "the value is too large to be a prop"
