@@ -144,7 +144,9 @@ def binary(op: str, left: Any, right: Any) -> Any:
     except ZeroDivisionError:
         raise Impossible("division by zero") from None
     except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
-        raise Impossible(f"`{op}` cannot combine {_kind(left)} and {_kind(right)}: {exc}") from None
+        raise Impossible(
+            f"`{op}` cannot combine {kind_of(left)} and {kind_of(right)}: {exc}"
+        ) from None
     return check_size(result)
 
 
@@ -152,19 +154,21 @@ def unary(op: str, operand: Any) -> Any:
     try:
         return check_size(UNARY[op](operand))
     except (TypeError, ValueError, OverflowError) as exc:
-        raise Impossible(f"`{op}` cannot apply to {_kind(operand)}: {exc}") from None
+        raise Impossible(f"`{op}` cannot apply to {kind_of(operand)}: {exc}") from None
 
 
 def subscript(container: Any, key: Any) -> Any:
     """`container[key]` for constant containers; slices arrive as `slice` objects."""
     if not isinstance(container, str | list | tuple | dict):
-        raise Impossible(f"cannot subscript {_kind(container)}")
+        raise Impossible(f"cannot subscript {kind_of(container)}")
     try:
         return container[key]
     except (KeyError, IndexError) as exc:
-        raise Impossible(f"{_kind(container)} has no item {exc}") from None
+        raise Impossible(f"{kind_of(container)} has no item {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise Impossible(f"cannot subscript {_kind(container)} with {_kind(key)}: {exc}") from None
+        raise Impossible(
+            f"cannot subscript {kind_of(container)} with {kind_of(key)}: {exc}"
+        ) from None
 
 
 def format_value(value: Any, conversion: str | None, spec: str) -> str:
@@ -180,11 +184,12 @@ def format_value(value: Any, conversion: str | None, spec: str) -> str:
     try:
         return check_size(format(value, spec))  # type: ignore[no-any-return]
     except (TypeError, ValueError, OverflowError) as exc:
-        raise Impossible(f"cannot format {_kind(value)} with {spec!r}: {exc}") from None
+        raise Impossible(f"cannot format {kind_of(value)} with {spec!r}: {exc}") from None
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any, none: str = "None") -> str:
+    """ "a str", "an int", ... for messages; `none` is how the language spells None."""
     if value is None:
-        return "None"
+        return none
     name = type(value).__name__
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

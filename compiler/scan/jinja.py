@@ -34,6 +34,7 @@ from staticimg.compiler.scan.evaluate import (
     binary,
     check_size,
     check_weight,
+    kind_of,
     subscript,
     unary,
 )
@@ -432,7 +433,7 @@ class _Evaluator:
         if isinstance(value, Unresolved):
             problem = value.reason
         elif not isinstance(value, dict):
-            problem = f"`**` needs a mapping, and this is {_kind(value)}"
+            problem = f"`**` needs a mapping, and this is {_jinja_kind(value)}"
         elif not all(isinstance(key, str) for key in value):
             problem = "`**` needs a mapping with string keys"
         if problem is not None:
@@ -471,7 +472,7 @@ class _Evaluator:
             try:
                 result[key] = self.evaluate(pair.value, site)
             except TypeError:
-                raise Impossible(f"{_kind(key)} cannot be a dictionary key") from None
+                raise Impossible(f"{_jinja_kind(key)} cannot be a dictionary key") from None
         return result
 
     def _concat(self, node: nodes.Concat, site: nodes.Node) -> Any:
@@ -519,7 +520,9 @@ class _Evaluator:
             try:
                 result = _COMPARE[operand.op](value, other)
             except (TypeError, KeyError) as exc:
-                raise Impossible(f"cannot compare {_kind(value)} and {_kind(other)}") from exc
+                raise Impossible(
+                    f"cannot compare {_jinja_kind(value)} and {_jinja_kind(other)}"
+                ) from exc
             if not result:
                 return False
             value = other
@@ -545,12 +548,13 @@ class _Evaluator:
         # when `d` has an "items" key), then the item.
         if hasattr(container, node.attr):
             raise Impossible(
-                f"`.{node.attr}` is a Python attribute of {_kind(container)}, not a prop value",
+                f"`.{node.attr}` is a Python attribute of {_jinja_kind(container)}, "
+                "not a prop value",
                 hint=HINT_OPERATORS,
             )
         if isinstance(container, dict):
             return subscript(container, node.attr)
-        raise Impossible(f"{_kind(container)} has no attribute `{node.attr}`")
+        raise Impossible(f"{_jinja_kind(container)} has no attribute `{node.attr}`")
 
     def _require_constant_root(self, node: nodes.Getattr | nodes.Getitem, site: nodes.Node) -> None:
         """`page.image` where `page` is not constant: say so about the whole expression."""
@@ -656,7 +660,7 @@ class _Evaluator:
 def _unpack(value: Any, binding: _Binding) -> Any:
     for position, length in binding.unpack:
         if not isinstance(value, list | tuple | str) or len(value) != length:
-            raise Impossible(f"cannot unpack {_kind(value)} into {length} names")
+            raise Impossible(f"cannot unpack {_jinja_kind(value)} into {length} names")
         value = value[position]
     return value
 
@@ -749,8 +753,5 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "none"
-    name = type(value).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+def _jinja_kind(value: Any) -> str:
+    return kind_of(value, none="none")

@@ -73,17 +73,17 @@ def might_contain_calls(data: bytes, callees: frozenset[str] = DEFAULT_CALLEES) 
 
 def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALLEES) -> FileScan:
     """Scan one Python file. `file` is its project-relative POSIX path."""
-    undecodable = _decoding_error(source, file)
-    if undecodable is not None:
-        return FileScan(file, diagnostics=(undecodable,))
+    text = _decode(source, file)
+    if isinstance(text, Diagnostic):
+        return FileScan(file, diagnostics=(text,))
     # CPython's parser goes first: it refuses what CPython cannot compile (bad escapes,
     # oversized int literals, str and bytes concatenated) that libcst would accept, and it
     # refuses absurd nesting cleanly where libcst's native parser would overflow its stack.
-    refused = _cpython_syntax_error(source, file)
+    refused = _cpython_syntax_error(text, file)
     if refused is not None:
         return FileScan(file, diagnostics=(refused,))
     try:
-        module = cst.parse_module(source)
+        module = cst.parse_module(text)
     except Exception as exc:  # the grammars disagree: libcst's own word
         message = f"cannot parse this file: {exc}"
         return FileScan(file, diagnostics=(Diagnostic("SI110", message, file, _error_span(exc)),))
@@ -93,16 +93,15 @@ def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALL
     return FileScan(file, calls=tuple(finder.calls))
 
 
-def _decoding_error(source: bytes, file: str) -> Diagnostic | None:
-    """A wrong or unknown `# -*- coding: ... -*-` declaration, or bytes that do not decode."""
+def _decode(source: bytes, file: str) -> str | Diagnostic:
+    """The source text, decoded once as CPython would (coding comment, BOM), or why not."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-        source.decode(encoding)
+        return source.decode(encoding)
     except (SyntaxError, LookupError, UnicodeError) as exc:
         hint = "Save the file as UTF-8, or declare its real encoding in a coding comment."
         span = Span.of_byte(source, exc.start) if isinstance(exc, UnicodeDecodeError) else None
         return Diagnostic("SI112", f"cannot decode this file: {exc}", file, span, hint=hint)
-    return None
 
 
 @contextlib.contextmanager
@@ -118,7 +117,7 @@ def _recursion_headroom() -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-def _cpython_syntax_error(source: bytes, file: str) -> Diagnostic | None:
+def _cpython_syntax_error(source: str, file: str) -> Diagnostic | None:
     """CPython's verdict on the file, with its own message and location, or None if valid."""
     try:
         ast.parse(source, filename=file)
