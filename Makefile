@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench install clean
+.PHONY: demo test lint typecheck pytest bench install clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	cd examples/site && ../../$(BIN)/staticimg extract --plan
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) system-deps lint typecheck pytest
+
+# System packages the tests use, from Debian: Ghostscript's CMYK ICC profile (AGPL, so not
+# committed). Installed when missing and apt-get is usable; otherwise those tests skip.
+SYSTEM_FILES := /usr/share/color/icc/ghostscript/default_cmyk.icc
+system-deps:
+	@missing=""; for f in $(SYSTEM_FILES); do [ -e "$$f" ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q --no-install-recommends libgs-common >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libgs-common >/dev/null)) \
+	    || echo "system-deps: could not install libgs-common; the CMYK-profile tests will skip"; \
+	  else echo "system-deps: run as root with apt-get to install libgs-common; the CMYK-profile tests will skip"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

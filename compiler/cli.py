@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from staticimg import __version__
 from staticimg.compiler import report
-from staticimg.compiler.config import find_root, load_config
+from staticimg.compiler.clean import clean as clean_project
+from staticimg.compiler.config import Config, find_root, load_config
+from staticimg.compiler.diagnostics import Diagnostic
+from staticimg.compiler.images.pipeline import build, survey
 from staticimg.compiler.plan import make_plan
 
 EXIT_OK, EXIT_ERRORS = 0, 1  # click itself exits with 2 on a usage error
@@ -51,7 +55,7 @@ def main(ctx: click.Context, project: Path | None) -> None:
     "--plan",
     is_flag=True,
     help="Scan and evaluate only: print every call with its normalised props and hash, and "
-    "every problem found. Writes nothing.",
+    "every problem found. Reads no image and writes nothing.",
 )
 @click.option(
     "--format",
@@ -82,7 +86,11 @@ def extract(
     jobs: int | None,
     color: bool | None,
 ) -> None:
-    """Find every StaticImage call and evaluate its props.
+    """Find every StaticImage call and build its images and image data.
+
+    Writes the responsive image files into `output_dir`, one image-data JSON per call into
+    `.staticimg/data/`, and reports every problem with its file, line and code. Work already
+    done is found by content and skipped. Nothing is deleted: see `staticimg clean`.
 
     PATH is a file or folder inside the project to scan instead of the configured source
     roots. Python files (.py) and Jinja templates (.html, .htm, .jinja, .jinja2, .j2 by
@@ -90,6 +98,7 @@ def extract(
 
     \b
     Examples:
+      staticimg extract
       staticimg extract --plan
       staticimg extract --plan app/ templates/index.html
       staticimg extract --plan --format json | jq 'select(.kind == "diagnostic")'
@@ -100,11 +109,6 @@ def extract(
       1  at least one error was reported
       2  usage error
     """
-    if not plan:
-        raise click.UsageError(
-            "this version plans only: run `staticimg extract --plan`; the image stage that "
-            "writes files is not part of it yet."
-        )
     config, config_problems = load_config(root)
     for path in paths:
         try:
@@ -113,6 +117,10 @@ def extract(
             raise click.BadParameter(
                 f"{path} is outside the project root {root}", param_hint="PATH"
             ) from None
+    if color is None and os.environ.get("NO_COLOR"):
+        color = False
+    if not plan:
+        _extract(config, paths, jobs, config_problems, output_format, color)
     result = make_plan(config, paths, jobs=jobs, config_diagnostics=config_problems)
     if output_format == "json":
         out = sys.stdout.buffer
@@ -120,11 +128,94 @@ def extract(
             out.write(line + b"\n")
         out.flush()
     else:
-        if color is None and os.environ.get("NO_COLOR"):
-            color = False
         for request in result.requests:
             click.echo(report.format_call(request), color=color)
         for diagnostic in result.diagnostics:
             click.echo(report.format_diagnostic(diagnostic, root), color=color, err=True)
         click.echo(report.format_summary(result), color=color, err=True)
     sys.exit(EXIT_ERRORS if result.errors else EXIT_OK)
+
+
+def _extract(
+    config: Config,
+    paths: tuple[Path, ...],
+    jobs: int | None,
+    config_problems: list[Diagnostic],
+    output_format: str,
+    color: bool | None,
+) -> NoReturn:
+    show_progress = output_format == "human" and sys.stderr.isatty()
+    with _ProgressBar(show_progress) as progress:
+        result = build(
+            config,
+            paths,
+            jobs=jobs,
+            config_diagnostics=config_problems,
+            progress=progress.update if show_progress else None,
+        )
+    if output_format == "json":
+        out = sys.stdout.buffer
+        for line in report.build_lines(result):
+            out.write(line + b"\n")
+        out.flush()
+    else:
+        for diagnostic in result.diagnostics:
+            click.echo(report.format_diagnostic(diagnostic, config.root), color=color, err=True)
+        click.echo(report.format_build_summary(result), color=color, err=True)
+    sys.exit(EXIT_ERRORS if result.errors else EXIT_OK)
+
+
+class _ProgressBar:
+    """A bar over the image jobs, on stderr, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.shown = 0
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total, label="images", file=sys.stderr, show_pos=True
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command()
+@click.option("-n", "--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.pass_obj
+def clean(root: Path, dry_run: bool) -> None:
+    """Remove image files, image data and cached placeholders that no call references.
+
+    A normal `extract` never deletes anything. `clean` scans the project (reading no image),
+    works out every file the current calls reference, and removes the rest from output_dir
+    (only files named the way staticimg names them) and from the cache folder. It refuses to
+    run while a source file cannot be scanned, since that file's images would be removed.
+    """
+    config, config_problems = load_config(root)
+    result = clean_project(config, survey(config, config_diagnostics=config_problems),
+                           dry_run=dry_run)  # fmt: skip
+    if result.blocked_by:
+        click.echo(
+            "staticimg clean: nothing removed: these files could not be scanned, so their "
+            "images might still be needed: "
+            + ", ".join(result.blocked_by)
+            + ". Fix them (`staticimg extract --plan` shows why) and run clean again.",
+            err=True,
+        )
+        sys.exit(EXIT_ERRORS)
+    verb = "would remove" if dry_run else "removed"
+    for path in result.stale:
+        click.echo(f"{verb} {config.relative(path)}")
+    click.echo(f"staticimg clean: {verb} {len(result.stale)} files", err=True)

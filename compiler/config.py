@@ -81,7 +81,24 @@ class Config:
     # Which included files are Jinja templates; every `.py` file is Python.
     template_suffixes: tuple[str, ...] = (".html", ".htm", ".jinja", ".jinja2", ".j2")
     cache_dir: str = ".staticimg"
+    # `/`-rooted `src` values are relative to this folder (relative to the root).
+    static_root: str = "static"
+    # Where image files are written, and the URL prefix they are served under.
+    output_dir: str = "static/_staticimg"
+    url_prefix: str = "/static/_staticimg"
+    # Worker processes for image work; 0 means one per CPU core.
+    jobs: int = 0
+    # Pillow's decompression-bomb limit: a source with more pixels is refused (SI305).
+    max_image_pixels: int = 100_000_000
     jinja: JinjaSettings = field(default_factory=JinjaSettings)
+
+    @property
+    def cache_path(self) -> Path:
+        return self.root / self.cache_dir
+
+    @property
+    def output_path(self) -> Path:
+        return self.root / self.output_dir
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, POSIX separators (raises ValueError outside)."""
@@ -112,6 +129,15 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     jinja_table = table.pop("jinja", {}) if isinstance(table, dict) else {}
     values = reader.read(Config, table, "tool.staticimg", skip={"root", "jinja"})
     jinja_values = reader.read(JinjaSettings, jinja_table, "tool.staticimg.jinja")
+    for key in ("cache_dir", "static_root", "output_dir"):
+        if key in values and not _stays_inside(root, values[key]):
+            message = f"`{key}` must be a folder inside the project, not {values.pop(key)!r}"
+            reader.diagnostics.append(reader.diagnostic(key, message))
+    prefix = values.get("url_prefix")
+    if prefix is not None and not re.match(r"(/|https?://)", prefix):
+        message = f"`url_prefix` must start with `/` or be an http(s) URL, not {prefix!r}"
+        reader.diagnostics.append(reader.diagnostic("url_prefix", message))
+        del values["url_prefix"]
     config = Config(root, **values, jinja=JinjaSettings(**jinja_values))
     diagnostics = reader.diagnostics
     if config.jinja.extensions:
@@ -175,11 +201,20 @@ class _TableReader:
         return Span(line, column, line, column + len(key))
 
 
+def _stays_inside(root: Path, folder: str) -> bool:
+    if not folder or Path(folder).is_absolute():
+        return False
+    return (root / folder).resolve().is_relative_to(root)
+
+
 def _convert(value: Any, expected: Any) -> Any:
     if expected is str:
         return value if isinstance(value, str) else None
     if expected is bool:
         return value if isinstance(value, bool) else None
+    if expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return value if ok else None
     if expected == tuple[str, ...]:
         if isinstance(value, str):
             return (value,)
@@ -190,7 +225,8 @@ def _convert(value: Any, expected: Any) -> Any:
 
 
 def _describe(expected: Any) -> str:
-    return {str: "a string", bool: "true or false"}.get(expected, "a list of strings")
+    described = {str: "a string", bool: "true or false", int: "a whole number ≥ 0"}
+    return described.get(expected, "a list of strings")
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str) -> Diagnostic:

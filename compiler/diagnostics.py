@@ -56,6 +56,15 @@ CODES: dict[str, Code] = _codes(
     Code("SI252", "jpg-and-png", W, "both jpg and png formats requested"),
     Code("SI253", "avif-only", W, "only AVIF requested: no fallback for older browsers"),
     Code("SI254", "traced-svg", W, "tracedSVG placeholders are no longer made"),
+    Code("SI301", "image-not-found", E, "the `src` file does not exist"),
+    Code("SI302", "image-outside-project", E, "the `src` path leaves the project"),
+    Code("SI303", "unsupported-image", E, "the `src` file is not an image that can be read"),
+    Code("SI304", "corrupt-image", E, "the `src` image is truncated or corrupt"),
+    Code("SI305", "image-too-large", E, "the `src` image has more pixels than allowed"),
+    Code("SI306", "remote-image-refused", E, "a remote `src` is not fetched"),
+    Code("SI307", "unreadable-image", E, "the `src` file cannot be read"),
+    Code("SI350", "animation-dropped", W, "an animated source becomes a still image"),
+    Code("SI351", "larger-than-source", W, "the requested size is larger than the source"),
 )
 
 

@@ -147,6 +147,8 @@ class ImageRequest:
     png_options: PngOptions | None = None
     webp_options: WebpOptions | None = None
     avif_options: AvifOptions | None = None
+    # Where the `src` value is written: image-stage diagnostics point at it.
+    src_span: Span | None = None
 
     def props_dict(self) -> dict[str, Any]:
         """The props the user gave, snake_case at every level, JSON-ready: what is hashed."""
@@ -157,7 +159,7 @@ class ImageRequest:
         return props_hash(self.props_dict(), self.file)
 
 
-_REQUEST_META: Final = frozenset({"file", "callee", "span"})
+_REQUEST_META: Final = frozenset({"file", "callee", "span", "src_span"})
 
 
 def _given(options: Any, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -986,7 +988,9 @@ def plan_call(call: FoundCall) -> tuple[ImageRequest | None, list[Diagnostic]]:
 
     if any(d.is_error for d in report.diagnostics):
         return None, report.diagnostics
-    request = ImageRequest(file=call.file, callee=call.callee, span=call.name_span, **build)
+    request = ImageRequest(
+        file=call.file, callee=call.callee, span=call.name_span, src_span=spans["src"], **build
+    )
     return request, report.diagnostics
 
 

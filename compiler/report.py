@@ -12,6 +12,7 @@ import click
 import orjson
 
 from staticimg.compiler.diagnostics import Diagnostic, Severity, Span
+from staticimg.compiler.images.pipeline import Build
 from staticimg.compiler.plan import Plan
 from staticimg.compiler.props import ImageRequest
 
@@ -84,6 +85,50 @@ def format_summary(plan: Plan) -> str:
     if plan.warnings:
         counts.append(click.style(_count(plan.warnings, "warning"), fg="yellow"))
     return ", ".join(parts) + (": " + ", ".join(counts) if counts else "")
+
+
+def build_lines(build: Build) -> Iterator[bytes]:
+    """`extract --format json`: diagnostics, then one summary object."""
+    for diagnostic in build.diagnostics:
+        yield orjson.dumps(diagnostic.to_json())
+    stats = build.stats
+    yield orjson.dumps(
+        {
+            "kind": "summary",
+            "calls": len(build.records),
+            "images": stats.calls,
+            "sources": stats.sources,
+            "outputs": stats.outputs,
+            "written": stats.written,
+            "bytes_written": stats.bytes_written,
+            "bytes_saved": stats.bytes_saved,
+            "decoded": stats.decoded,
+            "errors": build.errors,
+            "warnings": build.warnings,
+            "seconds": round(stats.seconds, 3),
+        }
+    )
+
+
+def format_build_summary(build: Build) -> str:
+    stats = build.stats
+    parts = [
+        _count(stats.calls, "image") + f" from {_count(stats.sources, 'source')}",
+        _count(stats.outputs, "output") + f" ({stats.written} written, "
+        f"{_megabytes(stats.bytes_written)})",
+        f"{_megabytes(stats.bytes_saved)} saved",
+        f"{stats.seconds:.2f}s",
+    ]
+    counts = []
+    if build.errors:
+        counts.append(click.style(_count(build.errors, "error"), fg="red"))
+    if build.warnings:
+        counts.append(click.style(_count(build.warnings, "warning"), fg="yellow"))
+    return ", ".join(parts) + (": " + ", ".join(counts) if counts else "")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
 def _count(number: int, noun: str) -> str:

@@ -6,6 +6,7 @@ and is never imported from here.
 """
 
 from staticimg.hashing import props_hash
+from staticimg.image_data import get_image_data, get_low_resolution_image_url
 
-__all__ = ["props_hash"]
+__all__ = ["get_image_data", "get_low_resolution_image_url", "props_hash"]
 __version__ = "0.1.0"

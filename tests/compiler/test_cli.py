@@ -158,7 +158,7 @@ def test_hashes_do_not_depend_on_where_the_project_lives(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     "args",
     [
-        ["extract"],  # no --plan: the image stage is not in this version
+        ["extract", "--format", "xml"],
         ["extract", "--plan", "--format", "xml"],
         ["extract", "--plan", "does-not-exist"],
         ["extract", "--plan", "--jobs", "0"],

@@ -96,7 +96,9 @@ def unresolved(n: int = 90) -> Unresolved:
 def test_minimal_call() -> None:
     request, diagnostics = plan_call(image())
     assert diagnostics == []
-    assert request == ImageRequest(file=FILE, callee="StaticImage", span=NAME_SPAN, src=SRC)
+    assert request == ImageRequest(
+        file=FILE, callee="StaticImage", span=NAME_SPAN, src=SRC, src_span=span(0)
+    )
     assert request.props_dict() == {"src": SRC}
 
 

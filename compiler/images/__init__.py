@@ -1,0 +1,1 @@
+"""The image stage: from image requests to files, placeholders and image data."""

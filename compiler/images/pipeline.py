@@ -1,0 +1,329 @@
+"""`staticimg extract`: from a project to image files and one image-data JSON per call.
+
+    plan (scan + props) → resolve each `src` → probe headers → recipes (names, no pixels)
+      → jobs for what is missing, one per distinct source → workers → placeholders, JSON
+
+Everything is looked up by content: an output whose name exists is done (names digest every
+input), a placeholder whose key is cached is done. A warm build therefore decodes nothing,
+and a changed source re-processes only the calls that use it. Nothing is ever deleted here:
+`staticimg clean` removes what no call references any more.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from staticimg.compiler import data
+from staticimg.compiler.atomic import is_temporary
+from staticimg.compiler.config import Config
+from staticimg.compiler.diagnostics import Diagnostic
+from staticimg.compiler.images.decode import ImageError, SourceInfo, probe
+from staticimg.compiler.images.recipe import Recipe, make_recipe
+from staticimg.compiler.images.schedule import default_workers, run_jobs
+from staticimg.compiler.images.sources import (
+    SourceFile,
+    SourceProblem,
+    read_source,
+    resolve_src,
+)
+from staticimg.compiler.images.work import Job, JobResult, Task
+from staticimg.compiler.plan import Plan, make_plan
+from staticimg.compiler.props import ImageRequest
+
+Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    calls: int  # calls with image data
+    sources: int  # distinct source images
+    outputs: int  # image files the calls reference
+    written: int  # image files written by this run
+    bytes_written: int
+    bytes_saved: int  # Σ per call: source bytes − the largest fallback file's bytes
+    decoded: int  # sources decoded by this run
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    plan: Plan
+    records: dict[str, dict[str, Any]]  # props hash → image data or error record
+    diagnostics: tuple[Diagnostic, ...]  # the plan's and the image stage's, sorted
+    outputs: frozenset[str]  # every output file name the calls reference
+    stats: Stats
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+def build(
+    config: Config,
+    paths: Iterable[Path] = (),
+    *,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    config_diagnostics: Sequence[Diagnostic] = (),
+    progress: Progress | None = None,
+) -> Build:
+    started = time.perf_counter()
+    workers = jobs or config.jobs or default_workers()
+    plan = make_plan(config, paths, jobs=workers, config_diagnostics=config_diagnostics)
+    stage = _Stage(config)
+    recipes = stage.recipes(plan.requests)
+    job_list = stage.jobs(recipes)
+    done = 0
+
+    def collect(job: Job, result: JobResult) -> None:
+        nonlocal done
+        stage.collect(job, result)
+        done += 1
+        if progress:
+            progress(done, len(job_list))
+
+    if progress:
+        progress(0, len(job_list))
+    run_jobs(job_list, collect, workers=workers, executor=executor)
+    records = stage.records(recipes)
+    data.write_manifest(config, stage.referenced, records)
+    diagnostics = sorted((*plan.diagnostics, *stage.diagnostics), key=Diagnostic.sort_key)
+    stats = Stats(
+        calls=sum(1 for r in records.values() if "error" not in r),
+        sources=len({r.source.digest for r in recipes.values()}),
+        outputs=len(stage.referenced),
+        written=len(stage.written),
+        bytes_written=sum(stage.written.values()),
+        bytes_saved=stage.bytes_saved(recipes),
+        decoded=len(job_list),
+        seconds=time.perf_counter() - started,
+    )
+    return Build(plan, records, tuple(diagnostics), frozenset(stage.referenced), stats)
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """What the project's calls reference, worked out without pixels or writes."""
+
+    plan: Plan
+    outputs: frozenset[str]  # output file names
+    data: frozenset[str]  # props hashes (data/<hash>.json)
+    placeholders: frozenset[str]  # placeholder cache keys
+
+
+def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> Survey:
+    plan = make_plan(config, jobs=config.jobs or default_workers(),
+                     config_diagnostics=config_diagnostics)  # fmt: skip
+    stage = _Stage(config)
+    recipes = stage.recipes(plan.requests)
+    keys = {r.placeholder_spec.key for r in recipes.values() if r.placeholder_spec}
+    return Survey(
+        plan,
+        frozenset(stage.referenced),
+        frozenset(recipes) | frozenset(stage.failed),
+        frozenset(keys),
+    )
+
+
+@dataclass
+class _Stage:
+    """The image stage's working state for one build."""
+
+    config: Config
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    failed: dict[str, Diagnostic] = field(default_factory=dict)  # props hash → error
+    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)  # name → bytes
+    referenced: set[str] = field(default_factory=set)
+    _by_digest: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _recipes: dict[str, Recipe] = field(default_factory=dict)
+
+    # -- names, without pixels
+
+    def recipes(self, requests: Sequence[ImageRequest]) -> dict[str, Recipe]:
+        files: dict[Path, SourceFile | SourceProblem] = {}
+        infos: dict[str, SourceInfo | ImageError] = {}
+        recipes: dict[str, Recipe] = {}
+        for request in requests:
+            key = request.hash
+            if key in recipes or key in self.failed:
+                continue  # the same call twice in one file: one JSON serves both
+            try:
+                path = resolve_src(request.src, request.file, self.config)
+                if path not in files:
+                    try:
+                        files[path] = read_source(path, self.config)
+                    except SourceProblem as problem:
+                        files[path] = problem
+                source = files[path]
+                if isinstance(source, SourceProblem):
+                    raise source
+            except SourceProblem as problem:
+                self._fail(request, problem.code, problem.message, problem.hint)
+                continue
+            if source.digest not in infos:
+                try:
+                    infos[source.digest] = probe(
+                        source.path, max_pixels=self.config.max_image_pixels
+                    )
+                except ImageError as exc:
+                    infos[source.digest] = exc
+            info = infos[source.digest]
+            if isinstance(info, ImageError):
+                self._fail(request, info.code, _about(source, info.message), info.hint)
+                continue
+            try:
+                recipe = make_recipe(request, source, info)
+            except ValueError as exc:
+                self._fail(request, "SI205", str(exc), None, at_source=False)
+                continue
+            recipes[key] = self._recipes[key] = recipe
+            self.diagnostics.extend(recipe.warnings)
+            self._by_digest[source.digest].append(key)
+            self.referenced.update(output.name for output in recipe.outputs)
+        return recipes
+
+    # -- what is missing
+
+    def jobs(self, recipes: dict[str, Recipe]) -> list[Job]:
+        existing = _listdir(self.config.output_path)
+        tasks: dict[str, list[tuple[Recipe, Task]]] = defaultdict(list)
+        for recipe in recipes.values():
+            missing = tuple(o for o in recipe.outputs if o.name not in existing)
+            spec = recipe.placeholder_spec
+            if spec is not None and spec.key not in self.placeholders:
+                cached = data.read_placeholder(self.config, spec.key)
+                if cached is not None:
+                    self.placeholders[spec.key] = cached
+            wants_placeholder = spec is not None and spec.key not in self.placeholders
+            if missing or wants_placeholder:
+                task = Task(recipe.geometry, missing, spec if wants_placeholder else None)
+                tasks[recipe.source.digest].append((recipe, task))
+        return [self._job(digest, pairs) for digest, pairs in tasks.items()]
+
+    def _job(self, digest: str, pairs: list[tuple[Recipe, Task]]) -> Job:
+        source, info = pairs[0][0].source, pairs[0][0].info
+        scale = max(_scale_needed(recipe, task) for recipe, task in pairs)
+        min_width = min(info.width, math.ceil(info.width * scale))
+        min_height = min(info.height, math.ceil(info.height * scale))
+        all_frames = any(o.animated for _, task in pairs for o in task.outputs)
+        reduction = 1
+        if info.format == "jpg":  # draft mode decodes at 1/2, 1/4 or 1/8
+            while reduction < 8 and info.width // (reduction * 2) >= min_width:
+                reduction *= 2
+        cost = (info.width // reduction) * (info.height // reduction)
+        cost *= info.frames if all_frames else 1
+        return Job(
+            path=str(source.path),
+            digest=digest,
+            min_width=min_width,
+            min_height=min_height,
+            all_frames=all_frames,
+            max_pixels=self.config.max_image_pixels,
+            output_dir=str(self.config.output_path),
+            tasks=tuple(task for _, task in pairs),
+            cost=cost,
+        )
+
+    # -- results
+
+    def collect(self, job: Job, result: JobResult) -> None:
+        if result.error is not None:
+            code, message, hint = result.error
+            for key in self._by_digest[job.digest]:
+                recipe = self._recipes[key]
+                self._fail(recipe.request, code, _about(recipe.source, message), hint)
+            return
+        for name, size in result.written:
+            self.written[name] = size
+        for key, value in result.placeholders.items():
+            data.write_placeholder(self.config, key, value)
+            self.placeholders[key] = value
+
+    def records(self, recipes: dict[str, Recipe]) -> dict[str, dict[str, Any]]:
+        records: dict[str, dict[str, Any]] = {}
+        for key, diagnostic in self.failed.items():
+            records[key] = data.error_data(diagnostic)
+        for key, recipe in recipes.items():
+            if key in self.failed:
+                continue
+            spec = recipe.placeholder_spec
+            values = self.placeholders.get(spec.key, {}) if spec else {}
+            records[key] = data.image_data(recipe, values, self.config.url_prefix)
+        for key, record in records.items():
+            data.write_data(self.config, key, record)
+        return records
+
+    def bytes_saved(self, recipes: dict[str, Recipe]) -> int:
+        saved = 0
+        for key, recipe in recipes.items():
+            if key in self.failed or recipe.fallback is None:
+                continue
+            largest = recipe.fallback.outputs[-1].name
+            size = self.written.get(largest)
+            if size is None:
+                try:
+                    size = (self.config.output_path / largest).stat().st_size
+                except OSError:
+                    continue
+            saved += max(0, recipe.source.size - size)
+        return saved
+
+    def _fail(
+        self,
+        request: ImageRequest,
+        code: str,
+        message: str,
+        hint: str | None,
+        *,
+        at_source: bool = True,
+    ) -> None:
+        span = request.src_span if at_source and request.src_span else request.span
+        prop = "src" if at_source else None
+        diagnostic = Diagnostic(code, message, request.file, span, prop=prop, hint=hint)
+        self.diagnostics.append(diagnostic)
+        self.failed[request.hash] = diagnostic
+
+
+def _scale_needed(recipe: Recipe, task: Task) -> float:
+    """The fraction of the source's resolution that still covers every output of the task."""
+    info, geometry = recipe.info, recipe.geometry
+    if geometry.trim is not None or geometry.rotate % 90:
+        return 1.0  # the crop is found on the pixels themselves: decode them all
+    width, height = info.width, info.height
+    if geometry.rotate % 180:
+        width, height = height, width
+    if geometry.fit == "cover":
+        # The largest box of the output's aspect ratio inside the source.
+        region_width = min(width, height * geometry.aspect_ratio)
+        region_height = min(height, width / geometry.aspect_ratio)
+    else:
+        region_width, region_height = width, height
+    needed = 0.0
+    for output in task.outputs:
+        needed = max(needed, output.width / region_width, output.height / region_height)
+    if task.placeholder is not None:
+        needed = max(needed, min(1.0, 200 / max(region_width, region_height)))
+    return min(1.0, needed)
+
+
+def _listdir(folder: Path) -> set[str]:
+    try:
+        return {p.name for p in folder.iterdir() if not is_temporary(p.name)}
+    except OSError:
+        return set()
+
+
+def _about(source: SourceFile, message: str) -> str:
+    return f"{source.relative}: {message}"

@@ -1,0 +1,332 @@
+"""What one call needs, worked out without touching pixels.
+
+From a request and its source's header, a `Recipe` fixes everything the image stage will do:
+the layout's widths, the geometry (trim, rotation, fit, crop focus, effects), every output
+file with its encoder settings and its content-addressed name, and the placeholder. Because
+names depend only on inputs, a warm build finds its outputs by name and decodes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Final
+
+import orjson
+
+from staticimg.compiler.diagnostics import Diagnostic
+from staticimg.compiler.images.decode import SourceInfo
+from staticimg.compiler.images.encode import (
+    EXTENSIONS,
+    EncoderSettings,
+    encoder_identity,
+    encoder_settings,
+)
+from staticimg.compiler.images.sources import SourceFile
+from staticimg.compiler.images.transform import rotated_size
+from staticimg.compiler.props import (
+    CropFocus,
+    Duotone,
+    EncodedFormat,
+    Fit,
+    ImageRequest,
+    Placeholder,
+)
+from staticimg.layout import ImageSizes, Layout, calculate_image_sizes, output_height
+
+# Bump when a change to the image stage alters its output for the same inputs: every name
+# and every cached placeholder changes with it.
+RECIPE_VERSION: Final = 1
+
+DEFAULT_FORMATS: Final[tuple[str, ...]] = ("auto", "webp")
+DEFAULT_BLURRED_WIDTH: Final = 20
+# Formats a browser can show as the fallback `<img>`; other sources become PNG or JPEG.
+WEB_FORMATS: Final[frozenset[str]] = frozenset({"jpg", "png", "webp", "avif"})
+NAME_DIGEST_CHARS: Final = 12
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """How source pixels become output pixels; shared by every output of one call."""
+
+    trim: float | None  # edge threshold, or None for no trim
+    rotate: float  # clockwise degrees
+    fit: Fit
+    focus: CropFocus
+    aspect_ratio: float  # width / height of every output
+    background: str | None
+    grayscale: bool
+    duotone: Duotone | None
+
+    def key(self) -> dict[str, Any]:
+        duotone = self.duotone
+        return {
+            "trim": self.trim,
+            "rotate": self.rotate,
+            "fit": self.fit,
+            "focus": self.focus,
+            "aspect": round(self.aspect_ratio, 9),
+            "background": self.background,
+            "grayscale": self.grayscale,
+            "duotone": None
+            if duotone is None
+            else [duotone.highlight, duotone.shadow, duotone.opacity],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    name: str  # file name inside output_dir
+    width: int
+    height: int
+    settings: EncoderSettings
+    animated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSet:
+    format: EncodedFormat
+    outputs: tuple[Output, ...]  # ascending width
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderSpec:
+    key: str  # cache key of the computed values
+    blurred: tuple[int, int, EncoderSettings] | None  # size and encoding of the data URI
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    request: ImageRequest
+    source: SourceFile
+    info: SourceInfo
+    layout: Layout
+    sizes: ImageSizes
+    sizes_attribute: str | None  # the user's `sizes`, else None for the layout's formula
+    geometry: Geometry
+    fallback: FormatSet | None
+    sources: tuple[FormatSet, ...]  # AVIF before WebP
+    placeholder: Placeholder
+    placeholder_spec: PlaceholderSpec | None  # None for placeholder="none"
+    background_color: str | None  # the user's, which wins over the dominant colour
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        sets = ((self.fallback,) if self.fallback else ()) + self.sources
+        return tuple(output for fs in sets for output in fs.outputs)
+
+
+def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> Recipe:
+    """Raises ValueError (with a message for the user) when the layout cannot be computed."""
+    transform = request.transform_options
+    rotate = float(transform.rotate or 0) if transform else 0.0
+    trim = _trim_threshold(transform.trim if transform else None)
+    fit: Fit = (transform.fit if transform else None) or "cover"
+    focus: CropFocus = (transform.crop_focus if transform else None) or "attention"
+    layout: Layout = request.layout or "constrained"
+    width, height = rotated_size(info.width, info.height, rotate)
+
+    sizes = calculate_image_sizes(
+        source_width=width,
+        source_height=height,
+        layout=layout,
+        width=_whole(request.width),
+        height=_whole(request.height),
+        aspect_ratio=request.aspect_ratio,
+        fit=fit,
+        output_pixel_densities=request.output_pixel_densities,
+        breakpoints=request.breakpoints,
+    )
+    duotone = transform.duotone if transform and transform.duotone else None
+    geometry = Geometry(
+        trim=trim,
+        rotate=rotate,
+        fit=fit,
+        focus=focus,
+        aspect_ratio=sizes.aspect_ratio,
+        background=request.background_color,
+        grayscale=bool(transform and transform.grayscale),
+        duotone=duotone,
+    )
+    primary, extra = choose_formats(request.formats, info)
+    base = _digest_base(source, geometry)
+    stem = _stem(source.relative)
+
+    def format_set(fmt: EncodedFormat) -> FormatSet:
+        settings = _settings(request, fmt)
+        animated = info.frames > 1 and fmt == "webp"
+        outputs = tuple(
+            _output(base, stem, w, output_height(w, sizes.aspect_ratio), settings, animated)
+            for w in sizes.sizes
+        )
+        return FormatSet(fmt, outputs)
+
+    placeholder: Placeholder = request.placeholder or "dominantColor"
+    spec = None
+    if placeholder != "none":
+        blurred = None
+        if placeholder == "blurred":
+            options = request.blurred_options
+            bw = (options.width if options else None) or DEFAULT_BLURRED_WIDTH
+            bfmt = (options.to_format if options else None) or primary or "png"
+            blurred = (bw, output_height(bw, sizes.aspect_ratio), _settings(request, bfmt))
+        spec = PlaceholderSpec(_placeholder_key(base, blurred), blurred)
+
+    return Recipe(
+        request=request,
+        source=source,
+        info=info,
+        layout=layout,
+        sizes=sizes,
+        sizes_attribute=request.sizes,
+        geometry=geometry,
+        fallback=format_set(primary) if primary else None,
+        sources=tuple(format_set(fmt) for fmt in extra),
+        placeholder=placeholder,
+        placeholder_spec=spec,
+        background_color=request.background_color,
+        warnings=_warnings(request, source, info, layout, (width, height), primary, extra),
+    )
+
+
+def _warnings(
+    request: ImageRequest,
+    source: SourceFile,
+    info: SourceInfo,
+    layout: Layout,
+    size: tuple[int, int],
+    primary: EncodedFormat | None,
+    extra: tuple[EncodedFormat, ...],
+) -> tuple[Diagnostic, ...]:
+    warnings = []
+    if layout != "fullWidth":
+        for prop, wanted, available in (
+            ("width", request.width, size[0]),
+            ("height", request.height, size[1]),
+        ):
+            if wanted is not None and wanted > available:
+                warnings.append(
+                    Diagnostic(
+                        "SI351",
+                        f"`{prop}` is {wanted:g} px but {source.relative} is only "
+                        f"{available} px {'wide' if prop == 'width' else 'high'}: the image is "
+                        f"made at {available} px and never upscaled",
+                        request.file,
+                        request.span,
+                        prop=prop,
+                        hint="Use a larger source image for sharp results on high-density "
+                        "screens, or ask for the size the source has.",
+                    )
+                )
+    if info.frames > 1:
+        still = [f for f in (primary, *extra) if f is not None and f != "webp"]
+        if still:
+            kept = (
+                "WebP keeps the animation"
+                if "webp" in extra or primary == "webp"
+                else ('add "webp" to `formats` to keep the animation')
+            )
+            warnings.append(
+                Diagnostic(
+                    "SI350",
+                    f"{source.relative} is animated ({info.frames} frames), but "
+                    f"{', '.join(still)} output shows only its first frame",
+                    request.file,
+                    request.src_span or request.span,
+                    prop="src",
+                    hint=f"Browsers that take the {still[0]} file see a still image; {kept}.",
+                )
+            )
+    return tuple(warnings)
+
+
+def choose_formats(
+    formats: tuple[str, ...] | None, info: SourceInfo
+) -> tuple[EncodedFormat | None, tuple[EncodedFormat, ...]]:
+    """The fallback format and the extra `<source>` formats, as Gatsby's sharp stage picks them."""
+    wanted = set(DEFAULT_FORMATS if formats is None else formats)
+    use_auto = not wanted or "auto" in wanted or {"jpg", "png"} <= wanted
+    primary: EncodedFormat | None
+    if use_auto:
+        primary = auto_format(info)
+    else:
+        primary = next((f for f in ("png", "jpg", "webp", "avif") if f in wanted), None)
+    extra = tuple(f for f in ("avif", "webp") if f in wanted and f != primary)
+    return primary, extra
+
+
+def auto_format(info: SourceInfo) -> EncodedFormat:
+    """The source's own format where browsers show it; otherwise PNG if it may be
+    transparent (never a JPEG for an image with alpha) and JPEG if not."""
+    if info.format in WEB_FORMATS:
+        return info.format  # type: ignore[return-value]
+    return "png" if info.may_have_alpha else "jpg"
+
+
+def _settings(request: ImageRequest, fmt: EncodedFormat) -> EncoderSettings:
+    return encoder_settings(
+        fmt,
+        quality=request.quality,
+        jpg=request.jpg_options,
+        png=request.png_options,
+        webp=request.webp_options,
+        avif=request.avif_options,
+    )
+
+
+def _output(
+    base: bytes, stem: str, width: int, height: int, settings: EncoderSettings, animated: bool
+) -> Output:
+    key = {"w": width, "h": height, "enc": settings.key(), "animated": animated}
+    digest = hashlib.blake2b(base + orjson.dumps(key, option=orjson.OPT_SORT_KEYS))
+    short = digest.hexdigest()[:NAME_DIGEST_CHARS]
+    name = f"{stem}-{width}w-{short}.{EXTENSIONS[settings.format]}"
+    return Output(name, width, height, settings, animated)
+
+
+def _digest_base(source: SourceFile, geometry: Geometry) -> bytes:
+    """What every output of a call shares: recipe, encoder libraries, source bytes, geometry.
+
+    The crop box is not listed: it is a pure function of the source pixels and the geometry
+    (the focus strategy included), so digesting those digests the box.
+    """
+    shared = {
+        "recipe": RECIPE_VERSION,
+        "encoder": _encoder_identity(),
+        "source": source.digest,
+        "geometry": geometry.key(),
+    }
+    return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
+
+
+def _placeholder_key(base: bytes, blurred: tuple[int, int, EncoderSettings] | None) -> str:
+    spec = None if blurred is None else [blurred[0], blurred[1], blurred[2].key()]
+    blob = base + orjson.dumps({"placeholder": spec}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+@cache
+def _encoder_identity() -> dict[str, str]:
+    return encoder_identity()
+
+
+def _stem(relative: str) -> str:
+    """A readable, URL-safe file stem from the source name."""
+    name = relative.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return _UNSAFE.sub("-", stem).strip("-.")[:60] or "image"
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else math.floor(value + 0.5)
+
+
+def _trim_threshold(trim: bool | float | None) -> float | None:
+    if trim is None or trim is False:
+        return None
+    return 10.0 if trim is True else float(trim)

@@ -1,0 +1,166 @@
+"""The pixel work for one source file, run in a worker process.
+
+One `Job` per distinct source: the file is decoded once (at the smallest JPEG draft scale
+that still covers every output), then each call's geometry is applied and its outputs are
+resized down a chain, largest first, and encoded. Files are written atomically by the worker
+itself, so only names and sizes travel back to the parent.
+
+This module is imported by worker processes: it must not import the scanner (libcst, Jinja)
+or anything else heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from staticimg.compiler.atomic import write_bytes
+from staticimg.compiler.images.decode import Decoded, ImageError, decode
+from staticimg.compiler.images.encode import MIME_TYPES, encode, encode_animation
+from staticimg.compiler.images.placeholder import blur_hash, data_uri, dominant_color
+from staticimg.compiler.images.recipe import Geometry, Output, PlaceholderSpec
+from staticimg.compiler.images.transform import apply_effects, crop_box, resize, rotate, trim
+
+# Dominant colour is Gatsby's 200 px thumbnail; BlurHash needs far fewer pixels.
+THUMBNAIL_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One call's share of a job: its geometry, the outputs still missing, its placeholder."""
+
+    geometry: Geometry
+    outputs: tuple[Output, ...]
+    placeholder: PlaceholderSpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: str
+    digest: str
+    min_width: int  # the decoded, oriented image must be at least this large
+    min_height: int
+    all_frames: bool
+    max_pixels: int
+    output_dir: str
+    tasks: tuple[Task, ...]
+    cost: int  # estimated decoded pixels: what the scheduler bounds
+
+
+@dataclass(slots=True)
+class JobResult:
+    digest: str
+    written: list[tuple[str, int]] = field(default_factory=list)  # (name, bytes)
+    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: tuple[str, str, str | None] | None = None  # (code, message, hint)
+
+
+def run_job(job: Job) -> JobResult:
+    result = JobResult(job.digest)
+    try:
+        decoded = decode(
+            Path(job.path),
+            min_width=job.min_width,
+            min_height=job.min_height,
+            max_pixels=job.max_pixels,
+            all_frames=job.all_frames,
+        )
+        for task in job.tasks:
+            _run_task(decoded, task, Path(job.output_dir), result)
+    except ImageError as exc:
+        result.error = (exc.code, exc.message, exc.hint)
+    except MemoryError:
+        result.error = (
+            "SI305",
+            "the image is too large to process in the memory available",
+            "Use a smaller source image, or lower `jobs` so fewer images are decoded at once.",
+        )
+    except (OSError, ValueError, SyntaxError) as exc:
+        # Pillow reports damage found late in decoding with these.
+        result.error = ("SI304", f"the image could not be processed: {exc}", None)
+    return result
+
+
+def _run_task(decoded: Decoded, task: Task, output_dir: Path, result: JobResult) -> None:
+    geometry = task.geometry
+    frames = [decoded.image]
+    durations: list[int] = []
+    if decoded.frames and any(o.animated for o in task.outputs):
+        frames = [frame.image for frame in decoded.frames]
+        durations = [frame.duration_ms for frame in decoded.frames]
+    prepared = [_prepare(frame, geometry) for frame in frames]
+
+    # Largest first, each resized from the previous one: every step is a small reduction.
+    chain = list(prepared)
+    for output in sorted(task.outputs, key=lambda o: (-o.width, o.name)):
+        resized = [_resize(src, base, output.width, output.height, geometry)
+                   for src, base in zip(chain, prepared, strict=True)]  # fmt: skip
+        if geometry.fit != "contain":
+            chain = resized
+        finished = [_effects(image, geometry) for image in resized]
+        if output.animated and len(finished) > 1:
+            data = encode_animation(
+                list(zip(finished, durations, strict=True)), decoded.loop, output.settings
+            )
+        else:
+            data = encode(finished[0], output.settings, background=geometry.background)
+        write_bytes(output_dir / output.name, data)
+        result.written.append((output.name, len(data)))
+
+    if task.placeholder is not None:
+        result.placeholders[task.placeholder.key] = _placeholder(
+            prepared[0], geometry, task.placeholder
+        )
+
+
+def _prepare(image: Image.Image, geometry: Geometry) -> Image.Image:
+    """Trim, rotate, and for `cover` crop to the output aspect ratio at the chosen focus."""
+    if geometry.trim is not None:
+        image = trim(image, geometry.trim)
+    if geometry.rotate:
+        image = rotate(image, geometry.rotate, geometry.background)
+    if geometry.fit == "cover":
+        box = crop_box(image, geometry.aspect_ratio, geometry.focus)
+        if box != (0, 0, image.width, image.height):
+            image = image.crop(box)
+    return image
+
+
+def _resize(
+    image: Image.Image, base: Image.Image, width: int, height: int, geometry: Geometry
+) -> Image.Image:
+    source = base if geometry.fit == "contain" else image
+    if source.size == (width, height):
+        return source
+    return resize(source, width, height, fit=geometry.fit, background=geometry.background)
+
+
+def _effects(image: Image.Image, geometry: Geometry) -> Image.Image:
+    if not geometry.grayscale and geometry.duotone is None:
+        return image
+    return apply_effects(image, grayscale=geometry.grayscale, duotone=geometry.duotone)
+
+
+def _placeholder(image: Image.Image, geometry: Geometry, spec: PlaceholderSpec) -> dict[str, Any]:
+    ratio = geometry.aspect_ratio
+    if ratio >= 1:
+        size = (THUMBNAIL_SIZE, max(1, round(THUMBNAIL_SIZE / ratio)))
+    else:
+        size = (max(1, round(THUMBNAIL_SIZE * ratio)), THUMBNAIL_SIZE)
+    if image.width < size[0] and image.height < size[1]:
+        size = image.size
+    raw = _resize(image, image, *size, geometry)
+    thumbnail = _effects(raw, geometry)
+    values: dict[str, Any] = {
+        "backgroundColor": dominant_color(thumbnail),
+        "blurHash": blur_hash(thumbnail),
+    }
+    if spec.blurred is not None:
+        width, height, settings = spec.blurred
+        small = _effects(_resize(raw, raw, width, height, geometry), geometry)
+        data = encode(small, settings, background=geometry.background)
+        values["fallback"] = data_uri(data, MIME_TYPES[settings.format])
+    return values
