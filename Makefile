@@ -16,7 +16,8 @@ install: $(STAMP)
 
 # Run the main job on the bundled example site.
 demo: $(STAMP)
-	cd examples/site && ../../$(BIN)/staticimg extract --plan
+	cd examples/site && ../../$(BIN)/staticimg extract
+	@echo "images: examples/site/public/_img/  image data: examples/site/.staticimg/data/"
 
 test: $(STAMP) system-deps lint typecheck pytest
 
@@ -50,7 +51,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/scan_speed.py
+	$(BIN)/python bench/extract_speed.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) .typecheck .staticimg build *.egg-info

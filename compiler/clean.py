@@ -17,11 +17,14 @@ from staticimg.compiler import data
 from staticimg.compiler.atomic import is_temporary
 from staticimg.compiler.config import Config
 from staticimg.compiler.images.pipeline import Survey
+from staticimg.compiler.scan.cache import FOLDER as SCAN_FOLDER
+from staticimg.compiler.scan.cache import SUFFIX as SCAN_SUFFIX
 
 # Only files named the way the image stage names them are ever removed from output_dir, so a
 # misconfigured output_dir that holds other files loses none of them.
 _OUTPUT_NAME = re.compile(r".+-\d+w-[0-9a-f]{12}\.(jpg|png|webp|avif)")
 _HASH_JSON = re.compile(r"[0-9a-f]+\.json")
+_HASH_PICKLE = re.compile(r"[0-9a-f]+\.pickle")
 
 TEMP_GRACE_SECONDS = 600
 
@@ -40,6 +43,9 @@ def stale_files(config: Config, survey: Survey) -> list[Path]:
     stale += _unreferenced(config.output_path, survey.outputs, _OUTPUT_NAME, suffix="")
     stale += _unreferenced(config.cache_path / data.DATA, survey.data, _HASH_JSON)
     stale += _unreferenced(config.cache_path / data.PLACEHOLDERS, survey.placeholders, _HASH_JSON)
+    stale += _unreferenced(
+        config.cache_path / SCAN_FOLDER, survey.scans, _HASH_PICKLE, suffix=SCAN_SUFFIX
+    )
     return sorted(stale)
 
 

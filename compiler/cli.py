@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from staticimg import __version__
-from staticimg.compiler import report
-from staticimg.compiler.clean import clean as clean_project
-from staticimg.compiler.config import Config, find_root, load_config
-from staticimg.compiler.diagnostics import Diagnostic
-from staticimg.compiler.images.pipeline import build, survey
-from staticimg.compiler.plan import make_plan
+from staticimg.compiler.config import find_root, load_config
+
+# The pipeline (libcst, Jinja, Pillow) is imported by each command when it runs: `--help`
+# stays instant, and image worker processes, which re-import this entry point, stay lean.
+if TYPE_CHECKING:
+    from staticimg.compiler.config import Config
+    from staticimg.compiler.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_ERRORS = 0, 1  # click itself exits with 2 on a usage error
 
@@ -121,6 +122,9 @@ def extract(
         color = False
     if not plan:
         _extract(config, paths, jobs, config_problems, output_format, color)
+    from staticimg.compiler import report
+    from staticimg.compiler.plan import make_plan
+
     result = make_plan(config, paths, jobs=jobs, config_diagnostics=config_problems)
     if output_format == "json":
         out = sys.stdout.buffer
@@ -144,6 +148,9 @@ def _extract(
     output_format: str,
     color: bool | None,
 ) -> NoReturn:
+    from staticimg.compiler import report
+    from staticimg.compiler.images.pipeline import build
+
     show_progress = output_format == "human" and sys.stderr.isatty()
     with _ProgressBar(show_progress) as progress:
         result = build(
@@ -203,6 +210,9 @@ def clean(root: Path, dry_run: bool) -> None:
     (only files named the way staticimg names them) and from the cache folder. It refuses to
     run while a source file cannot be scanned, since that file's images would be removed.
     """
+    from staticimg.compiler.clean import clean as clean_project
+    from staticimg.compiler.images.pipeline import survey
+
     config, config_problems = load_config(root)
     result = clean_project(config, survey(config, config_diagnostics=config_problems),
                            dry_run=dry_run)  # fmt: skip

@@ -14,11 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
-
-import jinja2
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from staticimg.compiler.diagnostics import Diagnostic, Span
+
+if TYPE_CHECKING:
+    import jinja2
 
 PYPROJECT = "pyproject.toml"
 
@@ -40,12 +41,14 @@ class JinjaSettings:
     """How the project's Jinja environment is configured, so templates parse as they render."""
 
     extensions: tuple[str, ...] = ()
-    block_start_string: str = jinja2.defaults.BLOCK_START_STRING
-    block_end_string: str = jinja2.defaults.BLOCK_END_STRING
-    variable_start_string: str = jinja2.defaults.VARIABLE_START_STRING
-    variable_end_string: str = jinja2.defaults.VARIABLE_END_STRING
-    comment_start_string: str = jinja2.defaults.COMMENT_START_STRING
-    comment_end_string: str = jinja2.defaults.COMMENT_END_STRING
+    # Jinja's defaults (jinja2.defaults), written out so reading the configuration does not
+    # import Jinja: image worker processes import this module too.
+    block_start_string: str = "{%"
+    block_end_string: str = "%}"
+    variable_start_string: str = "{{"
+    variable_end_string: str = "}}"
+    comment_start_string: str = "{#"
+    comment_end_string: str = "#}"
     line_statement_prefix: str = ""
     line_comment_prefix: str = ""
     trim_blocks: bool = False
@@ -53,6 +56,8 @@ class JinjaSettings:
 
     def environment(self) -> jinja2.Environment:
         """A parsing environment. Raises ImportError or jinja2 errors for bad settings."""
+        import jinja2
+
         return jinja2.Environment(
             extensions=list(self.extensions),
             block_start_string=self.block_start_string,

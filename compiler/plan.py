@@ -12,16 +12,18 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from staticimg.compiler.config import Config, JinjaSettings
 from staticimg.compiler.diagnostics import Diagnostic, Span
 from staticimg.compiler.props import ImageRequest, plan_call
+from staticimg.compiler.scan.cache import ScanCache
 from staticimg.compiler.scan.calls import FileScan
 from staticimg.compiler.scan.discover import SourceFile, SourceKind, discover
-from staticimg.compiler.scan.jinja import scan_template
-from staticimg.compiler.scan.python import might_contain_calls, scan_python
+from staticimg.compiler.scan.prefilter import might_contain_calls
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Template callees are looked up by name: templates get them as globals, not imports.
 TEMPLATE_CALLEES = frozenset({"StaticImage"})
@@ -53,7 +55,10 @@ def make_plan(
     *,
     jobs: int | None = None,
     config_diagnostics: Sequence[Diagnostic] = (),
+    cache: ScanCache | None = None,
 ) -> Plan:
+    """Scan and plan. With a `cache`, files scanned before with the same bytes are not parsed
+    again (the parsers are not even imported)."""
     started = time.perf_counter()
     sources = list(discover(config, paths))
     scans: list[FileScan] = []
@@ -71,7 +76,22 @@ def make_plan(
             continue
         if _may_contain_calls(source, data):
             candidates.append((source, data))
-    scans += _scan_all(config.jinja, candidates, jobs or os.cpu_count() or 1)
+    if cache is not None:
+        remaining: list[tuple[SourceFile, bytes]] = []
+        keys: dict[str, str] = {}
+        for source, data in candidates:
+            keys[source.relative] = key = cache.key(source.relative, data)
+            cached = cache.get(key)
+            if cached is None:
+                remaining.append((source, data))
+            else:
+                scans.append(cached)
+        fresh = _scan_all(config.jinja, remaining, jobs or os.cpu_count() or 1)
+        for scan in fresh:
+            cache.put(keys[scan.file], scan)
+        scans += fresh
+    else:
+        scans += _scan_all(config.jinja, candidates, jobs or os.cpu_count() or 1)
     requests: list[ImageRequest] = []
     diagnostics: list[Diagnostic] = list(config_diagnostics)
     for scan in scans:
@@ -115,7 +135,11 @@ def _scan_pair(jinja: JinjaSettings, pair: tuple[SourceFile, bytes]) -> FileScan
 def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileScan:
     """Scan one file's bytes; never raises for anything in the file."""
     if source.kind is SourceKind.PYTHON:
+        from staticimg.compiler.scan.python import scan_python  # lazily: libcst is slow to import
+
         return scan_python(data, source.relative)
+    from staticimg.compiler.scan.jinja import scan_template
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -20,24 +20,74 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from staticimg.compiler import data
-from staticimg.compiler.atomic import is_temporary
+from staticimg.compiler.atomic import is_temporary, write_bytes
 from staticimg.compiler.config import Config
 from staticimg.compiler.diagnostics import Diagnostic
-from staticimg.compiler.images.decode import ImageError, SourceInfo, probe
+from staticimg.compiler.images.decode import ImageError, SourceInfo
+from staticimg.compiler.images.jobs import Job, JobResult, Task
 from staticimg.compiler.images.recipe import Recipe, make_recipe
-from staticimg.compiler.images.schedule import default_workers, run_jobs
+from staticimg.compiler.images.schedule import Workers, default_workers
 from staticimg.compiler.images.sources import (
     SourceFile,
+    SourceIndex,
     SourceProblem,
-    read_source,
     resolve_src,
 )
-from staticimg.compiler.images.work import Job, JobResult, Task
 from staticimg.compiler.plan import Plan, make_plan
 from staticimg.compiler.props import ImageRequest
+from staticimg.compiler.scan.cache import FOLDER as SCAN_FOLDER
+from staticimg.compiler.scan.cache import ScanCache
 
 Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
+
+SOURCE_INDEX = "sources.json"
+PROBE_CACHE = "probes.json"
+
+
+@dataclass
+class ProbeCache:
+    """Image headers by content digest: a warm build opens no image at all."""
+
+    path: Path
+    entries: dict[str, list[Any]]
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> ProbeCache:
+        try:
+            entries = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            entries = {}
+        return cls(path, entries if isinstance(entries, dict) else {})
+
+    def probe(self, source: SourceFile, max_pixels: int) -> SourceInfo | ImageError:
+        entry = self.entries.get(source.digest)
+        if isinstance(entry, list) and len(entry) == 5:
+            info = SourceInfo(*entry)
+            if info.width * info.height <= max_pixels:  # else probe again: the limit fell
+                return info
+        from staticimg.compiler.images.decode import probe
+
+        try:
+            info = probe(source.path, max_pixels=max_pixels)
+        except ImageError as exc:
+            return exc
+        self.entries[source.digest] = [
+            info.format,
+            info.width,
+            info.height,
+            info.may_have_alpha,
+            info.frames,
+        ]
+        self.dirty = True
+        return info
+
+    def save(self) -> None:
+        if self.dirty:
+            write_bytes(self.path, orjson.dumps(self.entries, option=orjson.OPT_SORT_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +130,27 @@ def build(
 ) -> Build:
     started = time.perf_counter()
     workers = jobs or config.jobs or default_workers()
-    plan = make_plan(config, paths, jobs=workers, config_diagnostics=config_diagnostics)
+    with Workers(workers, executor) as pool:
+        if not (config.cache_path / data.MANIFEST).exists():
+            pool.start()  # a first build: the workers will be needed, let them boot meanwhile
+        return _build(config, paths, pool, config_diagnostics, progress, started)
+
+
+def _build(
+    config: Config,
+    paths: Iterable[Path],
+    pool: Workers,
+    config_diagnostics: Sequence[Diagnostic],
+    progress: Progress | None,
+    started: float,
+) -> Build:
+    plan = make_plan(
+        config,
+        paths,
+        jobs=pool.workers,
+        config_diagnostics=config_diagnostics,
+        cache=scan_cache(config),
+    )
     stage = _Stage(config)
     recipes = stage.recipes(plan.requests)
     job_list = stage.jobs(recipes)
@@ -95,7 +165,7 @@ def build(
 
     if progress:
         progress(0, len(job_list))
-    run_jobs(job_list, collect, workers=workers, executor=executor)
+    pool.run(job_list, collect)
     records = stage.records(recipes)
     data.write_manifest(config, stage.referenced, records)
     diagnostics = sorted((*plan.diagnostics, *stage.diagnostics), key=Diagnostic.sort_key)
@@ -120,11 +190,13 @@ class Survey:
     outputs: frozenset[str]  # output file names
     data: frozenset[str]  # props hashes (data/<hash>.json)
     placeholders: frozenset[str]  # placeholder cache keys
+    scans: frozenset[str]  # scan cache keys
 
 
 def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> Survey:
+    cache = scan_cache(config)
     plan = make_plan(config, jobs=config.jobs or default_workers(),
-                     config_diagnostics=config_diagnostics)  # fmt: skip
+                     config_diagnostics=config_diagnostics, cache=cache)  # fmt: skip
     stage = _Stage(config)
     recipes = stage.recipes(plan.requests)
     keys = {r.placeholder_spec.key for r in recipes.values() if r.placeholder_spec}
@@ -133,7 +205,12 @@ def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> 
         frozenset(stage.referenced),
         frozenset(recipes) | frozenset(stage.failed),
         frozenset(keys),
+        frozenset(cache.used),
     )
+
+
+def scan_cache(config: Config) -> ScanCache:
+    return ScanCache(config.cache_path / SCAN_FOLDER, config.jinja)
 
 
 @dataclass
@@ -154,6 +231,8 @@ class _Stage:
     def recipes(self, requests: Sequence[ImageRequest]) -> dict[str, Recipe]:
         files: dict[Path, SourceFile | SourceProblem] = {}
         infos: dict[str, SourceInfo | ImageError] = {}
+        index = SourceIndex.load(self.config.cache_path / SOURCE_INDEX)
+        probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
         recipes: dict[str, Recipe] = {}
         for request in requests:
             key = request.hash
@@ -163,7 +242,7 @@ class _Stage:
                 path = resolve_src(request.src, request.file, self.config)
                 if path not in files:
                     try:
-                        files[path] = read_source(path, self.config)
+                        files[path] = index.read(path, self.config)
                     except SourceProblem as problem:
                         files[path] = problem
                 source = files[path]
@@ -173,12 +252,7 @@ class _Stage:
                 self._fail(request, problem.code, problem.message, problem.hint)
                 continue
             if source.digest not in infos:
-                try:
-                    infos[source.digest] = probe(
-                        source.path, max_pixels=self.config.max_image_pixels
-                    )
-                except ImageError as exc:
-                    infos[source.digest] = exc
+                infos[source.digest] = probes.probe(source, self.config.max_image_pixels)
             info = infos[source.digest]
             if isinstance(info, ImageError):
                 self._fail(request, info.code, _about(source, info.message), info.hint)
@@ -192,6 +266,8 @@ class _Stage:
             self.diagnostics.extend(recipe.warnings)
             self._by_digest[source.digest].append(key)
             self.referenced.update(output.name for output in recipe.outputs)
+        index.save()
+        probes.save()
         return recipes
 
     # -- what is missing

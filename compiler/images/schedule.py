@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 
-from staticimg.compiler.images.work import Job, JobResult, run_job
+from staticimg.compiler.images.jobs import Job, JobResult
 
 # Decoded pixels allowed in flight per worker. A job larger than the whole budget still runs,
 # alone. At 4 bytes a pixel plus a crop and the first resize, this keeps a worker near 100 MB.
@@ -30,34 +30,64 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(
-    jobs: Sequence[Job],
-    on_result: OnResult,
-    *,
-    workers: int,
-    executor: Executor | None = None,
-) -> None:
-    """Run every job, calling `on_result` in the parent as each one finishes.
+class Workers:
+    """Where jobs run: the given executor, this process (one worker or one job), or a process
+    pool started when first needed, or earlier with `start()` so the workers boot while the
+    parent is still scanning."""
 
-    Largest first, so the long jobs start early and the cores finish together.
-    """
-    ordered = sorted(jobs, key=lambda job: (-job.cost, job.digest))
-    if executor is None and (workers <= 1 or len(ordered) <= 1):
-        for job in ordered:
-            on_result(job, run_job(job))
-        return
-    if executor is not None:
-        _run_bounded(executor, ordered, on_result, workers)
-        return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["staticimg.compiler.images.work"])
-    with ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context) as pool:
-        _run_bounded(pool, ordered, on_result, workers)
+    def __init__(self, workers: int, executor: Executor | None = None) -> None:
+        self.workers = workers
+        self.executor = executor
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self.executor is not None or self._pool is not None or self.workers <= 1:
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["staticimg.compiler.images.work"])
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        for _ in range(self.workers):  # workers are spawned on demand: ask for all of them
+            self._pool.submit(_ready)
+
+    def run(self, jobs: Sequence[Job], on_result: OnResult) -> None:
+        """Run every job, calling `on_result` in the parent as each one finishes.
+
+        Largest first, so the long jobs start early and the cores finish together.
+        """
+        ordered = sorted(jobs, key=lambda job: (-job.cost, job.digest))
+        from staticimg.compiler.images.work import run_job  # the pixel code: only when needed
+
+        if self.executor is not None:
+            _run_bounded(self.executor, ordered, on_result, self.workers)
+        elif self._pool is None and (self.workers <= 1 or len(ordered) <= 1):
+            for job in ordered:
+                on_result(job, run_job(job))
+        elif ordered:
+            self.start()
+            assert self._pool is not None
+            _run_bounded(self._pool, ordered, on_result, self.workers)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ready() -> None:
+    """A no-op job: submitting one makes the pool start a worker."""
 
 
 def _run_bounded(
     executor: Executor, ordered: Sequence[Job], on_result: OnResult, workers: int
 ) -> None:
+    from staticimg.compiler.images.work import run_job
+
     budget = PIXELS_PER_WORKER * workers
     pending = deque(ordered)
     in_flight: dict[Future[JobResult], Job] = {}

@@ -11,9 +11,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os.path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+import orjson
+
+from staticimg.compiler.atomic import write_if_changed
 from staticimg.compiler.config import Config
 
 # Content digests key every cache: 128 bits of BLAKE2b, hex.
@@ -94,6 +98,47 @@ def read_source(path: Path, config: Config) -> SourceFile:
         ) from None
     digest = hashlib.blake2b(data, digest_size=DIGEST_SIZE).hexdigest()
     return SourceFile(path, config.relative(path), digest, len(data))
+
+
+@dataclass
+class SourceIndex:
+    """Digests of source files by their stat, so a warm build does not re-read every image.
+
+    An entry is reused only while size, mtime, ctime and inode all match, the same test git
+    and make rely on; anything else reads and digests the file again.
+    """
+
+    path: Path
+    entries: dict[str, list[Any]] = field(default_factory=dict)
+    seen: dict[str, list[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> SourceIndex:
+        try:
+            entries = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            entries = {}
+        return cls(path, entries if isinstance(entries, dict) else {})
+
+    def read(self, file: Path, config: Config) -> SourceFile:
+        relative = config.relative(file)
+        try:
+            stat = file.stat()
+        except OSError:
+            return read_source(file, config)
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        entry = self.entries.get(relative)
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature:
+            self.seen[relative] = entry
+            return SourceFile(file, relative, entry[4], stat.st_size)
+        source = read_source(file, config)
+        self.seen[relative] = [*signature, source.digest]
+        return source
+
+    def save(self) -> None:
+        """Keep what this build saw (plus entries of files it did not look at)."""
+        merged = {**self.entries, **self.seen}
+        write_if_changed(self.path, orjson.dumps(merged, option=orjson.OPT_SORT_KEYS))
 
 
 def _lexically_inside(candidate: Path, config: Config) -> bool:

@@ -11,7 +11,6 @@ or anything else heavy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,42 +19,13 @@ from PIL import Image
 from staticimg.compiler.atomic import write_bytes
 from staticimg.compiler.images.decode import Decoded, ImageError, decode
 from staticimg.compiler.images.encode import MIME_TYPES, encode, encode_animation
+from staticimg.compiler.images.jobs import Job, JobResult, Task
 from staticimg.compiler.images.placeholder import blur_hash, data_uri, dominant_color
-from staticimg.compiler.images.recipe import Geometry, Output, PlaceholderSpec
+from staticimg.compiler.images.recipe import Geometry, PlaceholderSpec
 from staticimg.compiler.images.transform import apply_effects, crop_box, resize, rotate, trim
 
 # Dominant colour is Gatsby's 200 px thumbnail; BlurHash needs far fewer pixels.
 THUMBNAIL_SIZE = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """One call's share of a job: its geometry, the outputs still missing, its placeholder."""
-
-    geometry: Geometry
-    outputs: tuple[Output, ...]
-    placeholder: PlaceholderSpec | None
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    path: str
-    digest: str
-    min_width: int  # the decoded, oriented image must be at least this large
-    min_height: int
-    all_frames: bool
-    max_pixels: int
-    output_dir: str
-    tasks: tuple[Task, ...]
-    cost: int  # estimated decoded pixels: what the scheduler bounds
-
-
-@dataclass(slots=True)
-class JobResult:
-    digest: str
-    written: list[tuple[str, int]] = field(default_factory=list)  # (name, bytes)
-    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    error: tuple[str, str, str | None] | None = None  # (code, message, hint)
 
 
 def run_job(job: Job) -> JobResult:

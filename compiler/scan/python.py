@@ -47,8 +47,7 @@ from staticimg.compiler.scan.evaluate import (
     subscript,
     unary,
 )
-
-DEFAULT_CALLEES = frozenset({"staticimg.StaticImage"})
+from staticimg.compiler.scan.prefilter import DEFAULT_CALLEES
 
 _PARAMETER_HINT = (
     "A StaticImage is built before the program runs, so its build props cannot come from a "
@@ -59,16 +58,6 @@ _LOOP_HINT = (
     "Write one StaticImage per image: a call inside a loop is one call with one set of props."
 )
 _CONSTANT_HINT = "Bind the value once, in this file, to a constant expression."
-
-
-def might_contain_calls(data: bytes, callees: frozenset[str] = DEFAULT_CALLEES) -> bool:
-    """Cheap pre-filter on raw bytes: a file that never names a callee and its package cannot
-    contain a call to it, so it is not parsed at all."""
-    for qualified in callees:
-        package, _, name = qualified.rpartition(".")
-        if name.encode() in data and package.split(".")[0].encode() in data:
-            return True
-    return False
 
 
 def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALLEES) -> FileScan:

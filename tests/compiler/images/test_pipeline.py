@@ -371,3 +371,39 @@ def test_extract_command_summary_and_json(project: Project) -> None:
     assert lines[0]["code"] == "SI301"
     assert lines[-1]["kind"] == "summary"
     assert (lines[-1]["written"], lines[-1]["decoded"], lines[-1]["errors"]) == (0, 0, 1)
+
+
+def test_warm_build_parses_no_source_and_reads_no_image(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project('StaticImage(src="hero.jpg", alt="")')
+    write_photo(root / "app" / "hero.jpg")
+    cold = run(root)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warm build did work it had cached")
+
+    from staticimg.compiler.images import decode, sources
+    from staticimg.compiler.scan import python
+
+    monkeypatch.setattr(python, "scan_python", forbidden)
+    monkeypatch.setattr(sources, "read_source", forbidden)
+    monkeypatch.setattr(decode, "probe", forbidden)
+    assert run(root).records == cold.records
+
+
+def test_a_touched_but_unchanged_image_is_digested_again_and_reused(project: Project) -> None:
+    root = project('StaticImage(src="hero.jpg", alt="")')
+    path = write_photo(root / "app" / "hero.jpg")
+    run(root)
+    path.write_bytes(path.read_bytes())  # new mtime, same content
+    again = run(root)
+    assert (again.stats.decoded, again.stats.written) == (0, 0)
+
+
+def test_an_edited_source_file_is_scanned_again(project: Project) -> None:
+    root = project('StaticImage(src="hero.jpg", alt="", width=100)')
+    write_photo(root / "app" / "hero.jpg")
+    run(root)
+    project('StaticImage(src="hero.jpg", alt="", width=120)', root=root)
+    assert record_of(run(root))["width"] == 120

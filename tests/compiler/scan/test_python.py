@@ -9,7 +9,8 @@ import pytest
 
 from staticimg.compiler.diagnostics import Span
 from staticimg.compiler.scan.calls import Arg, ArgKind, FoundCall, Unresolved
-from staticimg.compiler.scan.python import might_contain_calls, scan_python
+from staticimg.compiler.scan.prefilter import might_contain_calls
+from staticimg.compiler.scan.python import scan_python
 
 HEADER = "from staticimg import StaticImage\n"
 
