@@ -16,7 +16,8 @@ Measured in the same run, on the same files, with the same worker count:
 * **warm**: the same command again, nothing changed.
 * **memory**: the peak, over the run, of the summed RSS and of the summed PSS (shared pages
   divided between the processes that share them) of the command's whole process tree,
-  sampled every 20 ms in runs of their own; also with the corpus doubled (each photo plus a re-encoded mirror).
+  sampled every 20 ms in runs of their own; also with the corpus doubled (each photo plus a
+  re-encoded mirror).
 
     python bench/extract_speed.py [--corpus DIR] [--rounds N] [--jobs N] [--limit N]
 """
