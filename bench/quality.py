@@ -279,7 +279,10 @@ def marginal_gains(samples: Iterable[Sample], fmt: str) -> list[tuple[str, float
         points.append((quality, mean_log_bytes, statistics.fmean(s.ssim for s in group)))
     steps = []
     for (q0, bits0, ssim0), (q1, bits1, ssim1) in itertools.pairwise(points):
-        steps.append((f"{q0}→{q1}", 2 ** (bits1 - bits0), (ssim1 - ssim0) / (bits1 - bits0)))
+        # Neighbouring qualities can give identical files (libavif maps 0–100 onto 64
+        # quantisers): such a step buys nothing and costs nothing.
+        gain = (ssim1 - ssim0) / (bits1 - bits0) if bits1 != bits0 else 0.0
+        steps.append((f"{q0}→{q1}", 2 ** (bits1 - bits0), gain))
     return steps
 
 
@@ -355,6 +358,8 @@ def _print_matches(quality_rows: Sequence[Row]) -> None:
         )
         for fmt in ("webp", "avif"):
             rows = [r for r in quality_rows if r.width == width and r.label == fmt]
+            if not rows:
+                continue
             match = matching(rows, target.median_ssim)
             if match is None:
                 print(f"  - {fmt}: no swept quality reaches it")
@@ -407,9 +412,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             samples.extend(future.result())
             print(f"  {done}/{len(photos)} photos", file=sys.stderr)
     print(f"measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    report(samples)
     if args.json:
         args.json.write_text(json.dumps([asdict(s) for s in samples], indent=1))
+    report(samples)
 
 
 if __name__ == "__main__":

@@ -54,11 +54,13 @@ _T = TypeVar("_T")
 # output file gets a new name.
 ENCODE_RECIPE: Final = "1"
 
-# Chosen by bench/quality.py on the 37-photo corpus (table and reasoning in docs/formats.md):
-# the quality at which each format reaches the same SSIM as JPEG at its default. PNG is
-# lossless unless `png_options.quality` asks for palette quantisation.
+# Chosen by bench/quality.py on the 37-photo corpus at 800 and 1600 px (docs/formats.md):
+# JPEG 75 is where quality starts to cost more bytes per SSIM gained; WebP and AVIF get the
+# lowest quality whose median SSIM matches JPEG 75 at both widths, so every <source> looks the
+# same and the newer formats' smaller files (WebP 34-44%, AVIF 60-62% below JPEG) are pure
+# savings. PNG is lossless unless `png_options.quality` asks for palette quantisation.
 DEFAULT_QUALITY: Final[Mapping[EncodedFormat, int | None]] = MappingProxyType(
-    {"jpg": 75, "png": None, "webp": 75, "avif": 60}
+    {"jpg": 75, "png": None, "webp": 79, "avif": 54}
 )
 
 MIME_TYPES: Final[Mapping[EncodedFormat, str]] = MappingProxyType(
@@ -73,7 +75,10 @@ EXTENSIONS: Final[Mapping[EncodedFormat, str]] = MappingProxyType(
 DEFAULT_JPG_PROGRESSIVE: Final = True
 DEFAULT_PNG_COMPRESSION_SPEED: Final = 4
 DEFAULT_WEBP_EFFORT: Final = 4  # libwebp's `method`, 0 (fast) – 6 (small); libwebp's default
-DEFAULT_AVIF_SPEED: Final = 6  # libavif 0 (slowest, smallest) – 10 (fastest); see formats.md
+# libavif 0 (slowest, smallest) – 10 (fastest). Measured: 5 is 4-5x slower for 2-8% smaller
+# files; 8 is 3-4x faster for 8-9% larger ones at lower SSIM. AVIF is most of a cold build's
+# encode time either way; 6 keeps most of its size advantage (docs/formats.md).
+DEFAULT_AVIF_SPEED: Final = 6
 
 # At quality ≥ 90 the 4:2:0 chroma subsampling becomes the largest loss in a JPEG (coloured
 # edges, red text), so full-resolution chroma is kept, as libvips does in its automatic mode.
@@ -125,7 +130,7 @@ class EncoderSettings:
         unused = {f.name for f in fields(self)} - {"format", *_FIELDS[self.format]}
         stray = sorted(name for name in unused if getattr(self, name) is not None)
         if stray:
-            raise ValueError(f"{', '.join(stray)} do(es) not apply to {self.format}")
+            raise ValueError(f"settings that do not apply to {self.format}: {', '.join(stray)}")
 
 
 def png_compress_level(compression_speed: int) -> int:

@@ -10,11 +10,22 @@ from staticimg.compiler.images.recipe import Geometry, Output, PlaceholderSpec
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One call's share of a job: its geometry, the outputs still missing, its placeholder."""
+    """One call's share of a job: its geometry, its outputs, which of them to write, and its
+    placeholder (None when cached).
+
+    Every output size is always computed, written or not: each one is resized from the next
+    larger, so skipping one would change the pixels of the smaller ones. A file is therefore
+    the same whether a build writes all of a call's files or only the one that was deleted.
+    """
 
     geometry: Geometry
     outputs: tuple[Output, ...]
+    missing: frozenset[str]  # names of the outputs to write
     placeholder: PlaceholderSpec | None
+
+    @property
+    def to_write(self) -> tuple[Output, ...]:
+        return tuple(o for o in self.outputs if o.name in self.missing)
 
 
 @dataclass(frozen=True, slots=True)

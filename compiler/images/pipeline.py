@@ -284,7 +284,12 @@ class _Stage:
                     self.placeholders[spec.key] = cached
             wants_placeholder = spec is not None and spec.key not in self.placeholders
             if missing or wants_placeholder:
-                task = Task(recipe.geometry, missing, spec if wants_placeholder else None)
+                task = Task(
+                    recipe.geometry,
+                    recipe.outputs,
+                    frozenset(o.name for o in missing),
+                    spec if wants_placeholder else None,
+                )
                 tasks[recipe.source.digest].append((recipe, task))
         return [self._job(digest, pairs) for digest, pairs in tasks.items()]
 
@@ -293,7 +298,7 @@ class _Stage:
         scale = max(_scale_needed(recipe, task) for recipe, task in pairs)
         min_width = min(info.width, math.ceil(info.width * scale))
         min_height = min(info.height, math.ceil(info.height * scale))
-        all_frames = any(o.animated for _, task in pairs for o in task.outputs)
+        all_frames = any(o.animated for _, task in pairs for o in task.to_write)
         reduction = 1
         if info.format == "jpg":  # draft mode decodes at 1/2, 1/4 or 1/8
             while reduction < 8 and info.width // (reduction * 2) >= min_width:

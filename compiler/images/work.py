@@ -21,7 +21,7 @@ from staticimg.compiler.images.decode import Decoded, ImageError, decode
 from staticimg.compiler.images.encode import MIME_TYPES, encode, encode_animation
 from staticimg.compiler.images.jobs import Job, JobResult, Task
 from staticimg.compiler.images.placeholder import blur_hash, data_uri, dominant_color
-from staticimg.compiler.images.recipe import Geometry, PlaceholderSpec
+from staticimg.compiler.images.recipe import Geometry, Output, PlaceholderSpec
 from staticimg.compiler.images.transform import apply_effects, crop_box, resize, rotate, trim
 
 # Dominant colour is Gatsby's 200 px thumbnail; BlurHash needs far fewer pixels.
@@ -58,31 +58,42 @@ def _run_task(decoded: Decoded, task: Task, output_dir: Path, result: JobResult)
     geometry = task.geometry
     frames = [decoded.image]
     durations: list[int] = []
-    if decoded.frames and any(o.animated for o in task.outputs):
+    if decoded.frames and any(o.animated for o in task.to_write):
         frames = [frame.image for frame in decoded.frames]
         durations = [frame.duration_ms for frame in decoded.frames]
     prepared = [_prepare(frame, geometry) for frame in frames]
+    thumbnail_size = _thumbnail_size(geometry)
+    thumbnail_source = prepared[0]
 
-    # Largest first, each resized from the previous one: every step is a small reduction.
+    # Largest first, each size resized from the previous one (every step a small reduction),
+    # once for all the formats of that size.
+    by_size: dict[tuple[int, int], list[Output]] = {}
+    for output in task.outputs:
+        by_size.setdefault((output.width, output.height), []).append(output)
     chain = list(prepared)
-    for output in sorted(task.outputs, key=lambda o: (-o.width, o.name)):
-        resized = [_resize(src, base, output.width, output.height, geometry)
+    for size in sorted(by_size, reverse=True):
+        resized = [_resize(src, base, *size, geometry)
                    for src, base in zip(chain, prepared, strict=True)]  # fmt: skip
         if geometry.fit != "contain":
             chain = resized
+        if size[0] >= thumbnail_size[0] and size[1] >= thumbnail_size[1]:
+            thumbnail_source = resized[0]
+        todo = sorted((o for o in by_size[size] if o.name in task.missing), key=lambda o: o.name)
+        if not todo:
+            continue
         finished = [_effects(image, geometry) for image in resized]
-        if output.animated and len(finished) > 1:
-            data = encode_animation(
-                list(zip(finished, durations, strict=True)), decoded.loop, output.settings
-            )
-        else:
-            data = encode(finished[0], output.settings, background=geometry.background)
-        write_bytes(output_dir / output.name, data)
-        result.written.append((output.name, len(data)))
+        for output in todo:
+            if output.animated and len(finished) > 1:
+                pairs = list(zip(finished, durations, strict=True))
+                data = encode_animation(pairs, decoded.loop, output.settings)
+            else:
+                data = encode(finished[0], output.settings, background=geometry.background)
+            write_bytes(output_dir / output.name, data)
+            result.written.append((output.name, len(data)))
 
     if task.placeholder is not None:
         result.placeholders[task.placeholder.key] = _placeholder(
-            prepared[0], geometry, task.placeholder
+            thumbnail_source, thumbnail_size, geometry, task.placeholder
         )
 
 
@@ -114,12 +125,18 @@ def _effects(image: Image.Image, geometry: Geometry) -> Image.Image:
     return apply_effects(image, grayscale=geometry.grayscale, duotone=geometry.duotone)
 
 
-def _placeholder(image: Image.Image, geometry: Geometry, spec: PlaceholderSpec) -> dict[str, Any]:
+def _thumbnail_size(geometry: Geometry) -> tuple[int, int]:
     ratio = geometry.aspect_ratio
     if ratio >= 1:
-        size = (THUMBNAIL_SIZE, max(1, round(THUMBNAIL_SIZE / ratio)))
-    else:
-        size = (max(1, round(THUMBNAIL_SIZE * ratio)), THUMBNAIL_SIZE)
+        return THUMBNAIL_SIZE, max(1, round(THUMBNAIL_SIZE / ratio))
+    return max(1, round(THUMBNAIL_SIZE * ratio)), THUMBNAIL_SIZE
+
+
+def _placeholder(
+    image: Image.Image, size: tuple[int, int], geometry: Geometry, spec: PlaceholderSpec
+) -> dict[str, Any]:
+    """From the smallest output at least as large as the thumbnail (the same one on every
+    build, since all sizes are always computed), or from the prepared image."""
     if image.width < size[0] and image.height < size[1]:
         size = image.size
     raw = _resize(image, image, *size, geometry)

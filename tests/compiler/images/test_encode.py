@@ -254,6 +254,15 @@ def test_formats_with_alpha_keep_it(fmt: EncodedFormat) -> None:
     assert decoded.getpixel((8, 8))[3] == 255  # type: ignore[index]
 
 
+def test_quantised_png_keeps_alpha() -> None:
+    settings = settings_for("png", png=PngOptions(quality=50))
+    decoded = decode(encode(half_transparent(), settings))
+    assert decoded.mode == "P"
+    rgba = decoded.convert("RGBA")
+    assert rgba.getpixel((24, 8))[3] == 0  # type: ignore[index]
+    assert rgba.getpixel((8, 8)) == (255, 0, 0, 255)
+
+
 @pytest.mark.parametrize("fmt", ["png", "webp", "avif"])
 def test_an_opaque_alpha_channel_is_dropped(fmt: EncodedFormat) -> None:
     opaque = photo_like().convert("RGBA")

@@ -407,3 +407,61 @@ def test_an_edited_source_file_is_scanned_again(project: Project) -> None:
     run(root)
     project('StaticImage(src="hero.jpg", alt="", width=120)', root=root)
     assert record_of(run(root))["width"] == 120
+
+
+def test_transform_options_reach_the_pixels_and_the_names(project: Project) -> None:
+    root = project(
+        'StaticImage(src="hero.jpg", alt="", width=64, formats=["png"])',
+        'StaticImage(src="hero.jpg", alt="", width=64, formats=["png"],'
+        ' transform_options={"grayscale": True})',
+        'StaticImage(src="hero.jpg", alt="", width=64, formats=["png"],'
+        ' transform_options={"rotate": 90})',
+        'StaticImage(src="hero.jpg", alt="", width=64, height=64, formats=["png"],'
+        ' transform_options={"fit": "contain"}, background_color="#ff0000")',
+    )
+    write_photo(root / "app" / "hero.jpg")
+    result = run(root)
+    assert result.errors == 0, result.diagnostics
+    plain, grey, turned, boxed = (record_of(result, i) for i in range(4))
+
+    def fallback_image(data: dict[str, Any]) -> Image.Image:
+        name = data["images"]["fallback"]["src"].rsplit("/", 1)[1]
+        return Image.open(root / "public" / "img" / name).convert("RGB")
+
+    assert plain["images"]["fallback"]["src"] != grey["images"]["fallback"]["src"]
+    red, green, blue = fallback_image(grey).split()
+    assert red.tobytes() == green.tobytes() == blue.tobytes()
+    assert (turned["width"], round(turned["height"])) == (64, 85)  # 240×320 after the turn
+    letterboxed = fallback_image(boxed)
+    assert letterboxed.size == (64, 64)
+    assert letterboxed.getpixel((32, 1)) == (255, 0, 0)  # a 4:3 photo in a square: red bars
+
+
+def test_an_animated_gif_stays_animated_in_webp_and_warns_for_the_rest(
+    project: Project, images_dir: Path
+) -> None:
+    root = project('StaticImage(src="spinner.gif", alt="")')
+    shutil.copyfile(images_dir / "animated.gif", root / "app" / "spinner.gif")
+    result = run(root)
+    assert [d.code for d in result.diagnostics] == ["SI350"]
+    data = record_of(result)
+    webp = data["images"]["sources"][0]["srcSet"].split(",\n")[-1].split(" ")[0]
+    with Image.open(root / "public" / "img" / webp.rsplit("/", 1)[1]) as image:
+        assert getattr(image, "n_frames", 1) == 3
+    # GIF is not a fallback format; this one has no transparency, so it falls back to JPEG.
+    assert data["images"]["fallback"]["src"].endswith(".jpg")
+
+
+def test_a_deleted_output_comes_back_byte_identical(project: Project) -> None:
+    root = project('StaticImage(src="hero.jpg", alt="", width=100, placeholder="blurred")')
+    write_photo(root / "app" / "hero.jpg")
+    cold = run(root)
+    before = outputs(root)
+    middle = sorted(before, key=lambda n: int(OUTPUT_NAME.fullmatch(n)["width"]))[2]  # type: ignore[index]
+    (root / "public" / "img" / middle).unlink()
+    for cached in (root / ".staticimg" / "placeholders").iterdir():
+        cached.unlink()
+    repaired = run(root)
+    assert repaired.stats.written == 1
+    assert outputs(root) == before
+    assert repaired.records == cold.records
