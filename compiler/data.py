@@ -42,13 +42,13 @@ def image_data(recipe: Recipe, placeholder: Mapping[str, Any], url_prefix: str) 
     def candidates(format_set: FormatSet) -> list[tuple[str, int]]:
         return [(f"{prefix}/{o.name}", o.width) for o in format_set.outputs]
 
-    background = recipe.background_color or placeholder.get("backgroundColor")
+    background = recipe.request.background_color or placeholder.get("backgroundColor")
     return build_image_data(
         layout=recipe.layout,
         sizes=recipe.sizes,
         fallback=(recipe.fallback.format, candidates(recipe.fallback)) if recipe.fallback else None,
         sources=[(MIME_TYPES[fs.format], candidates(fs)) for fs in recipe.sources],
-        sizes_attribute=recipe.sizes_attribute,
+        sizes_attribute=recipe.request.sizes,
         background_color=background,
         placeholder_url=placeholder.get("fallback"),
         blur_hash=placeholder.get("blurHash"),

@@ -28,7 +28,7 @@ from staticimg.compiler.config import Config
 from staticimg.compiler.diagnostics import Diagnostic
 from staticimg.compiler.images.decode import ImageError, SourceInfo
 from staticimg.compiler.images.jobs import Job, JobResult, Task
-from staticimg.compiler.images.recipe import Recipe, make_recipe
+from staticimg.compiler.images.recipe import THUMBNAIL_SIZE, Recipe, make_recipe
 from staticimg.compiler.images.schedule import Workers, default_workers
 from staticimg.compiler.images.sources import (
     SourceFile,
@@ -152,8 +152,8 @@ def _build(
         cache=scan_cache(config),
     )
     stage = _Stage(config)
-    recipes = stage.recipes(plan.requests)
-    job_list = stage.jobs(recipes)
+    recipes = stage.plan_recipes(plan.requests)
+    job_list = stage.jobs()
     done = 0
 
     def collect(job: Job, result: JobResult) -> None:
@@ -166,7 +166,7 @@ def _build(
     if progress:
         progress(0, len(job_list))
     pool.run(job_list, collect)
-    records = stage.records(recipes)
+    records = stage.records()
     data.write_manifest(config, stage.referenced, records)
     diagnostics = sorted((*plan.diagnostics, *stage.diagnostics), key=Diagnostic.sort_key)
     stats = Stats(
@@ -175,7 +175,7 @@ def _build(
         outputs=len(stage.referenced),
         written=len(stage.written),
         bytes_written=sum(stage.written.values()),
-        bytes_saved=stage.bytes_saved(recipes),
+        bytes_saved=stage.bytes_saved(),
         decoded=len(job_list),
         seconds=time.perf_counter() - started,
     )
@@ -198,7 +198,7 @@ def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> 
     plan = make_plan(config, jobs=config.jobs or default_workers(),
                      config_diagnostics=config_diagnostics, cache=cache)  # fmt: skip
     stage = _Stage(config)
-    recipes = stage.recipes(plan.requests)
+    recipes = stage.plan_recipes(plan.requests)
     keys = {r.placeholder_spec.key for r in recipes.values() if r.placeholder_spec}
     return Survey(
         plan,
@@ -224,16 +224,16 @@ class _Stage:
     written: dict[str, int] = field(default_factory=dict)  # name → bytes
     referenced: set[str] = field(default_factory=set)
     _by_digest: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    _recipes: dict[str, Recipe] = field(default_factory=dict)
+    recipes: dict[str, Recipe] = field(default_factory=dict)  # props hash → recipe
 
     # -- names, without pixels
 
-    def recipes(self, requests: Sequence[ImageRequest]) -> dict[str, Recipe]:
+    def plan_recipes(self, requests: Sequence[ImageRequest]) -> dict[str, Recipe]:
         files: dict[Path, SourceFile | SourceProblem] = {}
         infos: dict[str, SourceInfo | ImageError] = {}
         index = SourceIndex.load(self.config.cache_path / SOURCE_INDEX)
         probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
-        recipes: dict[str, Recipe] = {}
+        recipes = self.recipes
         for request in requests:
             key = request.hash
             if key in recipes or key in self.failed:
@@ -262,7 +262,7 @@ class _Stage:
             except ValueError as exc:
                 self._fail(request, "SI205", str(exc), None, at_source=False)
                 continue
-            recipes[key] = self._recipes[key] = recipe
+            recipes[key] = recipe
             self.diagnostics.extend(recipe.warnings)
             self._by_digest[source.digest].append(key)
             self.referenced.update(output.name for output in recipe.outputs)
@@ -272,10 +272,10 @@ class _Stage:
 
     # -- what is missing
 
-    def jobs(self, recipes: dict[str, Recipe]) -> list[Job]:
+    def jobs(self) -> list[Job]:
         existing = _listdir(self.config.output_path)
         tasks: dict[str, list[tuple[Recipe, Task]]] = defaultdict(list)
-        for recipe in recipes.values():
+        for recipe in self.recipes.values():
             missing = tuple(o for o in recipe.outputs if o.name not in existing)
             spec = recipe.placeholder_spec
             if spec is not None and spec.key not in self.placeholders:
@@ -323,7 +323,7 @@ class _Stage:
         if result.error is not None:
             code, message, hint = result.error
             for key in self._by_digest[job.digest]:
-                recipe = self._recipes[key]
+                recipe = self.recipes[key]
                 self._fail(recipe.request, code, _about(recipe.source, message), hint)
             return
         for name, size in result.written:
@@ -332,11 +332,11 @@ class _Stage:
             data.write_placeholder(self.config, key, value)
             self.placeholders[key] = value
 
-    def records(self, recipes: dict[str, Recipe]) -> dict[str, dict[str, Any]]:
+    def records(self) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for key, diagnostic in self.failed.items():
             records[key] = data.error_data(diagnostic)
-        for key, recipe in recipes.items():
+        for key, recipe in self.recipes.items():
             if key in self.failed:
                 continue
             spec = recipe.placeholder_spec
@@ -346,9 +346,9 @@ class _Stage:
             data.write_data(self.config, key, record)
         return records
 
-    def bytes_saved(self, recipes: dict[str, Recipe]) -> int:
+    def bytes_saved(self) -> int:
         saved = 0
-        for key, recipe in recipes.items():
+        for key, recipe in self.recipes.items():
             if key in self.failed or recipe.fallback is None:
                 continue
             largest = recipe.fallback.outputs[-1].name
@@ -395,7 +395,7 @@ def _scale_needed(recipe: Recipe, task: Task) -> float:
     for output in task.outputs:
         needed = max(needed, output.width / region_width, output.height / region_height)
     if task.placeholder is not None:
-        needed = max(needed, min(1.0, 200 / max(region_width, region_height)))
+        needed = max(needed, min(1.0, THUMBNAIL_SIZE / max(region_width, region_height)))
     return min(1.0, needed)
 
 

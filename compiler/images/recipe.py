@@ -9,7 +9,6 @@ names depend only on inputs, a warm build finds its outputs by name and decodes 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -35,7 +34,7 @@ from staticimg.compiler.props import (
     ImageRequest,
     Placeholder,
 )
-from staticimg.layout import ImageSizes, Layout, calculate_image_sizes, output_height
+from staticimg.layout import ImageSizes, Layout, calculate_image_sizes, js_round, output_height
 
 # Bump when a change to the image stage alters its output for the same inputs: every name
 # and every cached placeholder changes with it.
@@ -43,6 +42,8 @@ RECIPE_VERSION: Final = 1
 
 DEFAULT_FORMATS: Final[tuple[str, ...]] = ("auto", "webp")
 DEFAULT_BLURRED_WIDTH: Final = 20
+# Placeholder colours and BlurHash come from a thumbnail this large (Gatsby's 200 px).
+THUMBNAIL_SIZE: Final = 200
 # Formats a browser can show as the fallback `<img>`; other sources become PNG or JPEG.
 WEB_FORMATS: Final[frozenset[str]] = frozenset({"jpg", "png", "webp", "avif"})
 NAME_DIGEST_CHARS: Final = 12
@@ -106,13 +107,10 @@ class Recipe:
     info: SourceInfo
     layout: Layout
     sizes: ImageSizes
-    sizes_attribute: str | None  # the user's `sizes`, else None for the layout's formula
     geometry: Geometry
     fallback: FormatSet | None
     sources: tuple[FormatSet, ...]  # AVIF before WebP
-    placeholder: Placeholder
     placeholder_spec: PlaceholderSpec | None  # None for placeholder="none"
-    background_color: str | None  # the user's, which wins over the dominant colour
     warnings: tuple[Diagnostic, ...]
 
     @property
@@ -135,8 +133,8 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
         source_width=width,
         source_height=height,
         layout=layout,
-        width=_whole(request.width),
-        height=_whole(request.height),
+        width=None if request.width is None else js_round(request.width),
+        height=None if request.height is None else js_round(request.height),
         aspect_ratio=request.aspect_ratio,
         fit=fit,
         output_pixel_densities=request.output_pixel_densities,
@@ -183,13 +181,10 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
         info=info,
         layout=layout,
         sizes=sizes,
-        sizes_attribute=request.sizes,
         geometry=geometry,
         fallback=format_set(primary) if primary else None,
         sources=tuple(format_set(fmt) for fmt in extra),
-        placeholder=placeholder,
         placeholder_spec=spec,
-        background_color=request.background_color,
         warnings=_warnings(request, source, info, layout, (width, height), primary, extra),
     )
 
@@ -320,10 +315,6 @@ def _stem(relative: str) -> str:
     name = relative.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
     return _UNSAFE.sub("-", stem).strip("-.")[:60] or "image"
-
-
-def _whole(value: float | None) -> int | None:
-    return None if value is None else math.floor(value + 0.5)
 
 
 def _trim_threshold(trim: bool | float | None) -> float | None:

@@ -21,11 +21,8 @@ from staticimg.compiler.images.decode import Decoded, ImageError, decode
 from staticimg.compiler.images.encode import MIME_TYPES, encode, encode_animation
 from staticimg.compiler.images.jobs import Job, JobResult, Task
 from staticimg.compiler.images.placeholder import blur_hash, data_uri, dominant_color
-from staticimg.compiler.images.recipe import Geometry, Output, PlaceholderSpec
+from staticimg.compiler.images.recipe import THUMBNAIL_SIZE, Geometry, Output, PlaceholderSpec
 from staticimg.compiler.images.transform import apply_effects, crop_box, resize, rotate, trim
-
-# Dominant colour is Gatsby's 200 px thumbnail; BlurHash needs far fewer pixels.
-THUMBNAIL_SIZE = 200
 
 
 def run_job(job: Job) -> JobResult:
@@ -72,9 +69,8 @@ def _run_task(decoded: Decoded, task: Task, output_dir: Path, result: JobResult)
         by_size.setdefault((output.width, output.height), []).append(output)
     chain = list(prepared)
     for size in sorted(by_size, reverse=True):
-        resized = [_resize(src, base, *size, geometry)
-                   for src, base in zip(chain, prepared, strict=True)]  # fmt: skip
-        if geometry.fit != "contain":
+        resized = [_resize(image, *size, geometry) for image in chain]
+        if geometry.fit != "contain":  # letterboxed images are not resized again
             chain = resized
         if size[0] >= thumbnail_size[0] and size[1] >= thumbnail_size[1]:
             thumbnail_source = resized[0]
@@ -110,13 +106,10 @@ def _prepare(image: Image.Image, geometry: Geometry) -> Image.Image:
     return image
 
 
-def _resize(
-    image: Image.Image, base: Image.Image, width: int, height: int, geometry: Geometry
-) -> Image.Image:
-    source = base if geometry.fit == "contain" else image
-    if source.size == (width, height):
-        return source
-    return resize(source, width, height, fit=geometry.fit, background=geometry.background)
+def _resize(image: Image.Image, width: int, height: int, geometry: Geometry) -> Image.Image:
+    if image.size == (width, height):
+        return image
+    return resize(image, width, height, fit=geometry.fit, background=geometry.background)
 
 
 def _effects(image: Image.Image, geometry: Geometry) -> Image.Image:
@@ -139,7 +132,7 @@ def _placeholder(
     build, since all sizes are always computed), or from the prepared image."""
     if image.width < size[0] and image.height < size[1]:
         size = image.size
-    raw = _resize(image, image, *size, geometry)
+    raw = _resize(image, *size, geometry)
     thumbnail = _effects(raw, geometry)
     values: dict[str, Any] = {
         "backgroundColor": dominant_color(thumbnail),
@@ -147,7 +140,7 @@ def _placeholder(
     }
     if spec.blurred is not None:
         width, height, settings = spec.blurred
-        small = _effects(_resize(raw, raw, width, height, geometry), geometry)
+        small = _effects(_resize(raw, width, height, geometry), geometry)
         data = encode(small, settings, background=geometry.background)
         values["fallback"] = data_uri(data, MIME_TYPES[settings.format])
     return values
