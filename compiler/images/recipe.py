@@ -42,6 +42,9 @@ RECIPE_VERSION: Final = 1
 
 DEFAULT_FORMATS: Final[tuple[str, ...]] = ("auto", "webp")
 DEFAULT_BLURRED_WIDTH: Final = 20
+# A BlurHash holds at most 9×9 cosines: 32 px along the long side paints it smoothly, and
+# the browser's upscaling of so small an image adds blur, not detail.
+BLURHASH_IMAGE_LONG_SIDE: Final = 32
 # Placeholder colours and BlurHash come from a thumbnail this large (Gatsby's 200 px).
 THUMBNAIL_SIZE: Final = 200
 # Formats a browser can show as the fallback `<img>`; other sources become PNG or JPEG.
@@ -98,6 +101,9 @@ class FormatSet:
 class PlaceholderSpec:
     key: str  # cache key of the computed values
     blurred: tuple[int, int, EncoderSettings] | None  # size and encoding of the data URI
+    # placeholder="blurhash": the size the BlurHash is painted at, as a data URI the browser
+    # stretches (no decoder script on the page).
+    blurhash_image: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,16 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
             bw = (options.width if options else None) or DEFAULT_BLURRED_WIDTH
             bfmt = (options.to_format if options else None) or primary or "png"
             blurred = (bw, output_height(bw, sizes.aspect_ratio), _settings(request, bfmt))
-        spec = PlaceholderSpec(_placeholder_key(base, blurred), blurred)
+        painted = None
+        if placeholder == "blurhash":
+            ratio = sizes.aspect_ratio
+            long_side = BLURHASH_IMAGE_LONG_SIDE
+            painted = (
+                (long_side, max(1, round(long_side / ratio)))
+                if ratio >= 1
+                else (max(1, round(long_side * ratio)), long_side)
+            )
+        spec = PlaceholderSpec(_placeholder_key(base, blurred, painted), blurred, painted)
 
     return Recipe(
         request=request,
@@ -299,9 +314,14 @@ def _digest_base(source: SourceFile, geometry: Geometry) -> bytes:
     return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
 
 
-def _placeholder_key(base: bytes, blurred: tuple[int, int, EncoderSettings] | None) -> str:
+def _placeholder_key(
+    base: bytes,
+    blurred: tuple[int, int, EncoderSettings] | None,
+    painted: tuple[int, int] | None,
+) -> str:
     spec = None if blurred is None else [blurred[0], blurred[1], blurred[2].key()]
-    blob = base + orjson.dumps({"placeholder": spec}, option=orjson.OPT_SORT_KEYS)
+    key = {"placeholder": spec} if painted is None else {"placeholder": spec, "blurhash": painted}
+    blob = base + orjson.dumps(key, option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 

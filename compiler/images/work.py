@@ -20,7 +20,12 @@ from staticimg.compiler.atomic import write_bytes
 from staticimg.compiler.images.decode import Decoded, ImageError, decode
 from staticimg.compiler.images.encode import MIME_TYPES, encode, encode_animation
 from staticimg.compiler.images.jobs import Job, JobResult, Task
-from staticimg.compiler.images.placeholder import blur_hash, data_uri, dominant_color
+from staticimg.compiler.images.placeholder import (
+    blur_hash,
+    blurhash_image,
+    data_uri,
+    dominant_color,
+)
 from staticimg.compiler.images.recipe import THUMBNAIL_SIZE, Geometry, Output, PlaceholderSpec
 from staticimg.compiler.images.transform import apply_effects, crop_box, resize, rotate, trim
 
@@ -143,4 +148,7 @@ def _placeholder(
         small = _effects(_resize(raw, width, height, geometry), geometry)
         data = encode(small, settings, background=geometry.background)
         values["fallback"] = data_uri(data, MIME_TYPES[settings.format])
+    if spec.blurhash_image is not None:
+        painted = blurhash_image(values["blurHash"], *spec.blurhash_image)
+        values["fallback"] = data_uri(painted, "image/webp")
     return values

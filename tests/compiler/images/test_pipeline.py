@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import blurhash  # type: ignore[import-untyped]
 import orjson
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from staticimg.compiler.clean import clean
 from staticimg.compiler.cli import main
@@ -115,6 +116,26 @@ def test_constrained_call_writes_every_width_and_format_and_its_json(project: Pr
 
     stored = root / ".staticimg" / "data" / f"{result.plan.requests[0].hash}.json"
     assert stored.read_bytes() == orjson.dumps(data)
+
+
+def test_a_blurhash_placeholder_is_painted_into_a_tiny_webp(project: Project) -> None:
+    root = project('StaticImage(src="hero.jpg", alt="", width=160, placeholder="blurhash")')
+    write_photo(root / "app" / "hero.jpg")
+    result = run(root)
+    assert result.errors == 0, result.diagnostics
+    data = record_of(result)
+
+    uri = data["placeholder"]["fallback"]
+    assert uri.startswith("data:image/webp;base64,")
+    painted = base64.b64decode(uri.split(",", 1)[1])
+    assert len(painted) < 400  # small enough to inline in every page
+    with Image.open(io.BytesIO(painted)) as small:
+        assert small.size == (32, 24)  # 32 px on the long side, the image's 4:3
+    # The painting is of the stored hash: the same pixels as decoding it directly.
+    expected = blurhash.decode(data["blurHash"], 32, 24)
+    with Image.open(io.BytesIO(painted)) as small:
+        diff = ImageChops.difference(small.convert("RGB"), expected)
+        assert max(ImageStat.Stat(diff).mean) < 8  # only lossy-WebP noise
 
 
 def test_fixed_and_full_width_layouts(project: Project) -> None:
