@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from staticimg.compiler.diagnostics import Diagnostic, Severity, Span
-from staticimg.compiler.images.pipeline import Build
-from staticimg.compiler.plan import Plan
-from staticimg.compiler.props import ImageRequest
+
+if TYPE_CHECKING:
+    # Types only: a warm build reports through this module without importing the stages.
+    from staticimg.compiler.images.pipeline import Build
+    from staticimg.compiler.plan import Plan
+    from staticimg.compiler.props import ImageRequest
 
 LINES_ABOVE = 2
 LINES_BELOW = 1
@@ -91,39 +94,32 @@ def build_lines(build: Build) -> Iterator[bytes]:
     """`extract --format json`: diagnostics, then one summary object."""
     for diagnostic in build.diagnostics:
         yield orjson.dumps(diagnostic.to_json())
-    stats = build.stats
-    yield orjson.dumps(
-        {
-            "kind": "summary",
-            "calls": len(build.records),
-            "images": stats.calls,
-            "sources": stats.sources,
-            "outputs": stats.outputs,
-            "written": stats.written,
-            "bytes_written": stats.bytes_written,
-            "bytes_saved": stats.bytes_saved,
-            "decoded": stats.decoded,
-            "errors": build.errors,
-            "warnings": build.warnings,
-            "seconds": round(stats.seconds, 3),
-        }
-    )
+    yield orjson.dumps(build.summary())
+
+
+def unchanged_record(summary: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The summary of a build found unchanged by its stamp: nothing written or decoded."""
+    written = {"written": 0, "bytes_written": 0, "decoded": 0, "seconds": round(seconds, 3)}
+    return {**summary, **written}
 
 
 def format_build_summary(build: Build) -> str:
-    stats = build.stats
+    return format_summary_record(build.summary())
+
+
+def format_summary_record(record: dict[str, Any]) -> str:
     parts = [
-        _count(stats.calls, "image") + f" from {_count(stats.sources, 'source')}",
-        _count(stats.outputs, "output") + f" ({stats.written} written, "
-        f"{_megabytes(stats.bytes_written)})",
-        f"{_megabytes(stats.bytes_saved)} saved",
-        f"{stats.seconds:.2f}s",
+        _count(record["images"], "image") + f" from {_count(record['sources'], 'source')}",
+        _count(record["outputs"], "output") + f" ({record['written']} written, "
+        f"{_megabytes(record['bytes_written'])})",
+        f"{_megabytes(record['bytes_saved'])} saved",
+        f"{record['seconds']:.2f}s",
     ]
     counts = []
-    if build.errors:
-        counts.append(click.style(_count(build.errors, "error"), fg="red"))
-    if build.warnings:
-        counts.append(click.style(_count(build.warnings, "warning"), fg="yellow"))
+    if record["errors"]:
+        counts.append(click.style(_count(record["errors"], "error"), fg="red"))
+    if record["warnings"]:
+        counts.append(click.style(_count(record["warnings"], "warning"), fg="yellow"))
     return ", ".join(parts) + (": " + ", ".join(counts) if counts else "")
 
 

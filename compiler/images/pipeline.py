@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from staticimg.compiler import data
+from staticimg.compiler import data, stamp
 from staticimg.compiler.atomic import is_temporary, write_bytes
 from staticimg.compiler.config import Config
 from staticimg.compiler.diagnostics import Diagnostic
@@ -118,6 +118,24 @@ class Build:
     def warnings(self) -> int:
         return len(self.diagnostics) - self.errors
 
+    def summary(self) -> dict[str, Any]:
+        """The one-line summary as data: what `extract --format json` prints last."""
+        stats = self.stats
+        return {
+            "kind": "summary",
+            "calls": len(self.records),
+            "images": stats.calls,
+            "sources": stats.sources,
+            "outputs": stats.outputs,
+            "written": stats.written,
+            "bytes_written": stats.bytes_written,
+            "bytes_saved": stats.bytes_saved,
+            "decoded": stats.decoded,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "seconds": round(stats.seconds, 3),
+        }
+
 
 def build(
     config: Config,
@@ -129,7 +147,9 @@ def build(
     progress: Progress | None = None,
 ) -> Build:
     started = time.perf_counter()
+    paths = tuple(paths)
     workers = jobs or config.jobs or default_workers()
+    stamp.remove(config)  # this build may change things; a killed one must not look current
     with Workers(workers, executor) as pool:
         if not (config.cache_path / data.MANIFEST).exists():
             pool.start()  # a first build: the workers will be needed, let them boot meanwhile
@@ -179,7 +199,24 @@ def _build(
         decoded=len(job_list),
         seconds=time.perf_counter() - started,
     )
-    return Build(plan, records, tuple(diagnostics), frozenset(stage.referenced), stats)
+    result = Build(plan, records, tuple(diagnostics), frozenset(stage.referenced), stats)
+    if not diagnostics:
+        _write_stamp(config, paths, stage, result)
+    return result
+
+
+def _write_stamp(config: Config, paths: Iterable[Path], stage: _Stage, result: Build) -> None:
+    stamp.write(
+        config,
+        list(paths),
+        inputs={recipe.source.path for recipe in stage.recipes.values()},
+        outputs=[
+            *(config.output_path / name for name in sorted(stage.referenced)),
+            *(data.data_file(config, key) for key in sorted(result.records)),
+            config.cache_path / data.MANIFEST,
+        ],
+        summary=result.summary(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
