@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -121,6 +122,8 @@ def extract(
     if color is None and os.environ.get("NO_COLOR"):
         color = False
     if not plan:
+        if not config_problems:
+            _report_if_unchanged(config, paths, output_format, color)
         _extract(config, paths, jobs, config_problems, output_format, color)
     from staticimg.compiler import report
     from staticimg.compiler.plan import make_plan
@@ -138,6 +141,30 @@ def extract(
             click.echo(report.format_diagnostic(diagnostic, root), color=color, err=True)
         click.echo(report.format_summary(result), color=color, err=True)
     sys.exit(EXIT_ERRORS if result.errors else EXIT_OK)
+
+
+def _report_if_unchanged(
+    config: Config, paths: tuple[Path, ...], output_format: str, color: bool | None
+) -> None:
+    """A warm build with nothing changed, recognised by stat before the scanner, the image
+    stage or Pillow is imported: report the stamped build again and exit."""
+    started = time.perf_counter()
+    from staticimg.compiler import stamp
+
+    summary = stamp.unchanged(config, paths)
+    if summary is None:
+        return
+    from staticimg.compiler import report
+
+    record = report.unchanged_record(summary, time.perf_counter() - started)
+    if output_format == "json":
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
+        sys.stdout.flush()
+    else:
+        click.echo(report.format_summary_record(record), color=color, err=True)
+    sys.exit(EXIT_OK)
 
 
 def _extract(
