@@ -3,7 +3,10 @@ anything a build read or wrote changing sends the next one through the ordinary 
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -128,3 +131,20 @@ def test_a_racy_input_is_not_stamped(project: Project) -> None:
     write_photo(root / "app" / "hero.jpg")  # just written: a second edit could hide in its tick
     run(root)
     assert not (root / ".staticimg" / stamp.STAMP).exists()
+
+
+def test_the_cli_reports_an_unchanged_build_without_importing_the_stages(built: Path) -> None:
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in ('PIL', 'libcst', 'jinja2',"
+        " 'staticimg.compiler.images.pipeline') if m in sys.modules), file=sys.stderr))\n"
+        "from staticimg.compiler.cli import main\n"
+        "main()\n"
+    )
+    command = [sys.executable, "-c", probe, "-C", str(built), "extract", "--format", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["kind"] == "summary" and summary["outputs"] == 8
+    assert (summary["written"], summary["decoded"], summary["errors"]) == (0, 0, 0)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
