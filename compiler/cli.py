@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -18,6 +19,9 @@ from staticimg.compiler.config import find_root, load_config
 if TYPE_CHECKING:
     from staticimg.compiler.config import Config
     from staticimg.compiler.diagnostics import Diagnostic
+    from staticimg.compiler.images.pipeline import Build
+    from staticimg.compiler.inject import Injection
+    from staticimg.compiler.plan import PlannedCall
 
 EXIT_OK, EXIT_ERRORS = 0, 1  # click itself exits with 2 on a usage error
 
@@ -175,6 +179,19 @@ def _extract(
     output_format: str,
     color: bool | None,
 ) -> NoReturn:
+    result = _run_extract(config, paths, jobs, config_problems, output_format, color)
+    sys.exit(EXIT_ERRORS if result.errors else EXIT_OK)
+
+
+def _run_extract(
+    config: Config,
+    paths: tuple[Path, ...],
+    jobs: int | None,
+    config_problems: list[Diagnostic],
+    output_format: str,
+    color: bool | None,
+) -> Build:
+    """The image stage and its report (diagnostics and a summary, or JSON lines)."""
     from staticimg.compiler import report
     from staticimg.compiler.images.pipeline import build
 
@@ -196,7 +213,7 @@ def _extract(
         for diagnostic in result.diagnostics:
             click.echo(report.format_diagnostic(diagnostic, config.root), color=color, err=True)
         click.echo(report.format_build_summary(result), color=color, err=True)
-    sys.exit(EXIT_ERRORS if result.errors else EXIT_OK)
+    return result
 
 
 class _ProgressBar:
@@ -256,3 +273,270 @@ def clean(root: Path, dry_run: bool) -> None:
     for path in result.stale:
         click.echo(f"{verb} {config.relative(path)}")
     click.echo(f"staticimg clean: {verb} {len(result.stale)} files", err=True)
+
+
+# --------------------------------------------------------------------------------------------
+# inject and build
+
+
+def _load(root: Path, paths: tuple[Path, ...]) -> tuple[Config, list[Diagnostic]]:
+    """The project's configuration, once every PATH is checked to lie inside it."""
+    config, config_problems = load_config(root)
+    for path in paths:
+        try:
+            config.relative(path)
+        except ValueError:
+            raise click.BadParameter(
+                f"{path} is outside the project root {root}", param_hint="PATH"
+            ) from None
+    return config, config_problems
+
+
+_PATHS = click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
+)
+_JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes. Default: one per CPU core.",
+)
+_COLOR = click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the human output. Default: when writing to a terminal and NO_COLOR is unset.",
+)
+
+
+@main.command()
+@_PATHS
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; list the files inject would change and exit with 1 if there are any "
+    "(for CI and pre-commit).",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Write nothing; print what would change as diffs."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="`json` prints one JSON object per line: per call, per file, then a summary.",
+)
+@_JOBS
+@_COLOR
+@click.pass_obj
+def inject(
+    root: Path,
+    paths: tuple[Path, ...],
+    check: bool,
+    show_diff: bool,
+    output_format: str,
+    jobs: int | None,
+    color: bool | None,
+) -> None:
+    """Write each call's image data reference (or error) into the source.
+
+    Every StaticImage call gets one argument: __image_data="<hash>", naming the image data
+    `staticimg extract` wrote to .staticimg/data/<hash>.json, or __error="<text>" when the
+    call has no image (its problems, one per line). Older injected arguments are replaced;
+    nothing else in the file changes, and files without calls are never written. Running it
+    twice changes nothing. See docs/inject.md.
+
+    \b
+    Examples:
+      staticimg extract && staticimg inject
+      staticimg inject --check            # in CI or pre-commit: are the sources up to date?
+      staticimg inject --diff app/
+      staticimg build                     # extract, then inject, in one go
+
+    \b
+    Exit status:
+      0  done (calls may still have been given __error: extract reports those)
+      1  --check found files to change, or a file or call could not be rewritten
+      2  usage error
+    """
+    config, config_problems = _load(root, paths)
+    color = False if color is None and os.environ.get("NO_COLOR") else color
+    from staticimg.compiler.images.pipeline import scan_cache
+    from staticimg.compiler.inject import file_diagnostics
+    from staticimg.compiler.inject import inject as inject_calls
+    from staticimg.compiler.plan import make_plan
+
+    plan = make_plan(
+        config, paths, jobs=jobs, config_diagnostics=config_problems, cache=scan_cache(config)
+    )
+    result = inject_calls(config, plan, write=not (check or show_diff))
+    problems = file_diagnostics(plan)
+    if output_format == "human":
+        from staticimg.compiler import report
+
+        for diagnostic in problems:
+            click.echo(report.format_diagnostic(diagnostic, root), color=color, err=True)
+    _report_injection(
+        result,
+        output_format,
+        color,
+        dry_run=check or show_diff,
+        check=check,
+        show_diff=show_diff,
+        diagnostics=problems,
+        show_errors=True,
+    )
+    failed = result.failed or any(d.is_error for d in problems) or (check and result.changed)
+    sys.exit(EXIT_ERRORS if failed else EXIT_OK)
+
+
+@main.command()
+@_PATHS
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="`json` prints one JSON object per line: extract's, then inject's.",
+)
+@_JOBS
+@_COLOR
+@click.pass_obj
+def build(
+    root: Path,
+    paths: tuple[Path, ...],
+    output_format: str,
+    jobs: int | None,
+    color: bool | None,
+) -> None:
+    """Extract, then inject: images, image data and up-to-date sources in one run.
+
+    The same as `staticimg extract` followed by `staticimg inject`, scanning once. Calls
+    whose image failed still get their __error, so everything that can be injected is.
+
+    \b
+    Exit status:
+      0  no errors (warnings allowed)
+      1  at least one error was reported, or a file could not be rewritten
+      2  usage error
+    """
+    config, config_problems = _load(root, paths)
+    color = False if color is None and os.environ.get("NO_COLOR") else color
+    built = _run_extract(config, paths, jobs, config_problems, output_format, color)
+    from staticimg.compiler.inject import inject as inject_calls
+
+    result = inject_calls(config, built.plan, records=built.records)
+    _report_injection(result, output_format, color)
+    sys.exit(EXIT_ERRORS if built.errors or result.failed else EXIT_OK)
+
+
+def _report_injection(
+    result: Injection,
+    output_format: str,
+    color: bool | None,
+    *,
+    dry_run: bool = False,
+    check: bool = False,
+    show_diff: bool = False,
+    diagnostics: Sequence[Diagnostic] = (),
+    show_errors: bool = False,
+) -> None:
+    """Per call and per file records and a summary (JSON), or what needs attention and a
+    one-line summary (human). `show_errors` lists the calls given __error: `build` leaves
+    that to extract's diagnostics, which say the same at more length."""
+    if output_format == "json":
+        import orjson
+
+        out = sys.stdout.buffer
+        for line in _injection_records(result, dry_run, show_diff, diagnostics):
+            out.write(orjson.dumps(line) + b"\n")
+        out.flush()
+        return
+    for changed in result.changed:
+        if show_diff:
+            click.echo(changed.diff(), nl=False, color=color)
+        elif check:
+            click.echo(f"would rewrite {changed.file}", color=color)
+    for failed in result.not_rewritten:
+        title = click.style("error", fg="red", bold=True)
+        click.echo(
+            f"{title}: {failed.file}: not rewritten: {failed.problem}", err=True, color=color
+        )
+    for call in result.skipped:
+        title = click.style("error", fg="red", bold=True)
+        where = _location(call.call)
+        click.echo(f"{title}: {where}: not injected: {call.skipped}", err=True, color=color)
+    if show_errors:
+        for call in result.calls:
+            if call.outcome.is_error:
+                first, *rest = call.outcome.value.split("\n")
+                note = click.style("__error", fg="yellow", bold=True)
+                lines = [f"{_location(call.call)}: {note}: {first}", *(f"    {r}" for r in rest)]
+                click.echo("\n".join(lines), err=True, color=color)
+    click.echo(_injection_summary(result, dry_run), err=True, color=color)
+
+
+def _location(call: PlannedCall) -> str:
+    return f"{call.file}:{call.span.line}:{call.span.column}"
+
+
+def _injection_summary(result: Injection, dry_run: bool) -> str:
+    changed = len(result.changed)
+    verb = "would change" if dry_run else "changed"
+    calls = result.calls
+    parts = [
+        f"{changed} file{'s' * (changed != 1)} {verb}",
+        f"{len(calls)} call{'s' * (len(calls) != 1)} injected ({result.images} with image data, "
+        + click.style(f"{result.errors} with __error", fg="yellow" if result.errors else None)
+        + ")",
+    ]
+    if result.not_rewritten:
+        parts.append(click.style(f"{len(result.not_rewritten)} not rewritten", fg="red"))
+    if result.skipped:
+        parts.append(click.style(f"{len(result.skipped)} calls skipped", fg="red"))
+    return "staticimg inject: " + ", ".join(parts) + f", {result.seconds:.2f}s"
+
+
+def _injection_records(
+    result: Injection, dry_run: bool, show_diff: bool, diagnostics: Sequence[Diagnostic]
+) -> Iterator[dict[str, Any]]:
+    for diagnostic in diagnostics:
+        yield diagnostic.to_json()
+    for file in result.files:
+        for call in file.calls:
+            record: dict[str, Any] = {
+                "kind": "injected" if file.problem is None and call.skipped is None else "skipped",
+                "file": call.call.file,
+                "line": call.call.span.line,
+                "column": call.call.span.column,
+                "argument": call.outcome.keyword,
+                "value": call.outcome.value,
+            }
+            if call.skipped is not None or file.problem is not None:
+                record["reason"] = call.skipped or file.problem
+            yield record
+        status = "not_rewritten" if file.problem else "unchanged"
+        if file.changed:
+            status = "would_change" if dry_run else "changed"
+        record = {"kind": "file", "file": file.file, "status": status}
+        if file.problem:
+            record["reason"] = file.problem
+        if show_diff and file.changed:
+            record["diff"] = file.diff()
+        yield record
+    yield {
+        "kind": "inject_summary",
+        "dry_run": dry_run,
+        "files": len(result.files),
+        "files_changed": len(result.changed),
+        "files_written": sum(1 for f in result.files if f.written),
+        "not_rewritten": len(result.not_rewritten),
+        "calls": len(result.calls),
+        "images": result.images,
+        "errors": result.errors,
+        "skipped": len(result.skipped),
+        "seconds": round(result.seconds, 3),
+    }

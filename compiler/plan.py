@@ -33,12 +33,30 @@ PARALLEL_THRESHOLD = 24
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """One call found in the sources, and what planning made of it: `staticimg inject`
+    rewrites calls one by one, so it needs each call's own result, failures included."""
+
+    file: str  # project-relative, POSIX separators
+    callee: str
+    span: Span  # the callee name as written, the same as `ImageRequest.span`
+    request: ImageRequest | None  # None when planning found an error
+    diagnostics: tuple[Diagnostic, ...]  # what `plan_call` reported for this call
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     requests: tuple[ImageRequest, ...]
     diagnostics: tuple[Diagnostic, ...]
     files_scanned: int
     files_parsed: int
     seconds: float
+    # Every call found, in file order then source order, whether or not it was planned.
+    calls: tuple[PlannedCall, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -93,22 +111,37 @@ def make_plan(
     else:
         scans += _scan_all(config.jinja, candidates, jobs or os.cpu_count() or 1)
     requests: list[ImageRequest] = []
+    calls: list[PlannedCall] = []
     diagnostics: list[Diagnostic] = list(config_diagnostics)
     for scan in scans:
         diagnostics.extend(scan.diagnostics)
-        for call in scan.calls:
-            request, problems = plan_call(call)
-            diagnostics.extend(problems)
-            if request is not None:
-                requests.append(request)
+        for planned in plan_scan(scan):
+            diagnostics.extend(planned.diagnostics)
+            calls.append(planned)
+            if planned.request is not None:
+                requests.append(planned.request)
     diagnostics.sort(key=Diagnostic.sort_key)
+    # Scans finish in cache-then-fresh order; calls are listed in a stable order instead.
+    calls.sort(key=lambda c: (c.file, c.span.line, c.span.column))
     return Plan(
         requests=tuple(requests),
         diagnostics=tuple(diagnostics),
         files_scanned=len(sources),
         files_parsed=len(candidates),
         seconds=time.perf_counter() - started,
+        calls=tuple(calls),
     )
+
+
+def plan_scan(scan: FileScan) -> list[PlannedCall]:
+    """Each call of one scanned file with what `plan_call` made of it."""
+    planned = []
+    for call in scan.calls:
+        request, problems = plan_call(call)
+        planned.append(
+            PlannedCall(call.file, call.callee, call.name_span, request, tuple(problems))
+        )
+    return planned
 
 
 def _may_contain_calls(source: SourceFile, data: bytes) -> bool:
@@ -148,9 +181,11 @@ def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileSc
         span = Span.of_byte(data, exc.start)
         diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
         return FileScan(source.relative, diagnostics=(diagnostic,))
-    return scan_template(text, source.relative, _environment(jinja), TEMPLATE_CALLEES)
+    return scan_template(text, source.relative, template_environment(jinja), TEMPLATE_CALLEES)
 
 
 @functools.cache
-def _environment(settings: JinjaSettings) -> jinja2.Environment:
+def template_environment(settings: JinjaSettings) -> jinja2.Environment:
+    """The parsing environment for the configured settings, made once: the scanner and the
+    template inject step must read templates with the same delimiters and extensions."""
     return settings.environment()
