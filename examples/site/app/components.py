@@ -2,12 +2,22 @@
 
 Every StaticImage below is found and evaluated at build time by `staticimg extract`: its
 build props are constants (literals, arithmetic, f-strings, names bound once in this file).
+`staticimg inject` then adds `__image_data="<hash>"` to each call (or `__error="…"` when the
+image could not be made), which is how the call finds its image data when the page renders.
+
+A StaticImage renders as an object with `__html__` (so Jinja and markupsafe use it as is)
+whose `str()` is the HTML, so an f-string is all a component needs.
+
+Every call is written over several lines with a trailing comma: `inject` then adds its
+argument on a line of its own, and the file stays formatted (ruff) after a build.
 """
 
 from __future__ import annotations
 
+from html import escape
+
 import staticimg as si
-from staticimg import StaticImage
+from staticimg import GatsbyImage, StaticImage, get_image, with_art_direction
 from staticimg import StaticImage as Img
 
 IMAGES = "../images"
@@ -25,13 +35,26 @@ def hero(title: str) -> str:
         formats=["auto", "webp", "avif"],
         loading="eager",
     )
-    return f"<header>{image}<h1>{title}</h1></header>"
+    return f"<header>{image}<div class='prose'><h1>{escape(title)}</h1></div></header>"
 
 
 def cards(caption: str) -> str:
-    coffee = Img(src=f"{IMAGES}/coffee.jpg", alt=caption, **CARD)
-    rocket = Img(src=f"{IMAGES}/rocket.jpg", alt="A rocket on the launch pad", **CARD)
-    return f"<section class='cards'>{coffee}{rocket}</section>"
+    coffee = Img(
+        src=f"{IMAGES}/coffee.jpg",
+        alt=caption,
+        **CARD,
+    )
+    rocket = Img(
+        src=f"{IMAGES}/rocket.jpg",
+        alt="A rocket on the launch pad",
+        **CARD,
+    )
+    return (
+        "<section class='cards'>"
+        f"<figure>{coffee}<figcaption>{escape(caption)}</figcaption></figure>"
+        f"<figure>{rocket}<figcaption>Launch day</figcaption></figure>"
+        "</section>"
+    )
 
 
 def avatar() -> str:
@@ -47,3 +70,53 @@ def avatar() -> str:
             transformOptions={"cropFocus": "attention", "grayscale": True},
         )
     )
+
+
+def byline(author: str) -> str:
+    return f"<div class='byline'>{avatar()}<span>Photographs by {escape(author)}</span></div>"
+
+
+def banner() -> str:
+    """Art direction: a 3:1 panorama, and a square crop of the same photo on small screens.
+
+    Both crops are made at build time by their own StaticImage; `get_image` takes each
+    one's image data, `with_art_direction` puts the square one behind a media query, and
+    GatsbyImage renders the result. The page's CSS sizes the box for each query (`.banner`).
+    """
+    wide = StaticImage(
+        src=f"{IMAGES}/harbour.jpg",
+        alt="The harbour from the breakwater",
+        layout="fullWidth",
+        aspect_ratio=3,
+        placeholder="dominantColor",
+    )
+    square = StaticImage(
+        src=f"{IMAGES}/harbour.jpg",
+        alt="The harbour from the breakwater",
+        layout="fullWidth",
+        aspect_ratio=1,
+        breakpoints=[480, 750, 1080],
+        placeholder="dominantColor",
+        transform_options={"crop_focus": "entropy"},
+    )
+    art_directed = with_art_direction(
+        get_image(wide), [{"media": "(max-width: 600px)", "image": get_image(square)}]
+    )
+    image = GatsbyImage(
+        image=art_directed, alt="The harbour from the breakwater", class_name="banner"
+    )
+    return f"<figure>{image}<figcaption>Resize the window: the crop changes.</figcaption></figure>"
+
+
+def deep_field() -> str:
+    # No placeholder at all: the wrapper keeps the space, and nothing is drawn until the
+    # image arrives.
+    image = StaticImage(
+        src="/deep-field.jpg",  # `/`-rooted: relative to static_root ("images")
+        alt="Thousands of galaxies in one small patch of sky",
+        width=400,
+        aspect_ratio=1,
+        placeholder="none",
+        formats=["auto", "avif"],
+    )
+    return f"<figure>{image}<figcaption>The Hubble deep field, square crop</figcaption></figure>"
