@@ -14,16 +14,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Run the main job on the bundled example site.
+# Build the bundled example site and render it to static HTML. `staticimg build` (extract,
+# then inject) makes the images and writes each call's __image_data into the example's own
+# sources, as in a user's project; a second run changes nothing. One call names a missing
+# file on purpose, to show the error path, so the build reports that error (SI301) and exits
+# with 1; render.py then checks that this is the only image that failed.
 demo: $(STAMP)
-	cd examples/site && ../../$(BIN)/staticimg extract
-	@echo "images: examples/site/public/_img/  image data: examples/site/.staticimg/data/"
+	cd examples/site && { ../../$(BIN)/staticimg build; [ $$? -le 1 ]; }
+	cd examples/site && ../../$(BIN)/python render.py
+	@echo "The example site is in examples/site/public/ (index.html from Jinja templates,"
+	@echo "gallery.html from Python functions). Serve it and open http://localhost:8000/ :"
+	@echo "  $(BIN)/python -m http.server -d examples/site/public"
 
 test: $(STAMP) system-deps lint typecheck pytest
 
 # System packages the tests use, from Debian: Ghostscript's CMYK ICC profile (AGPL, so not
-# committed). Installed when missing and apt-get is usable; otherwise those tests skip.
+# committed), and Chromium with its WebDriver for the browser tests (tests/browser: nothing
+# is downloaded by the tests themselves). Installed when missing and apt-get is usable;
+# otherwise those tests skip.
 SYSTEM_FILES := /usr/share/color/icc/ghostscript/default_cmyk.icc
+BROWSER_FILES := /usr/bin/chromium /usr/bin/chromedriver
 system-deps:
 	@missing=""; for f in $(SYSTEM_FILES); do [ -e "$$f" ] || missing=1; done; \
 	if [ -n "$$missing" ]; then \
@@ -32,6 +42,14 @@ system-deps:
 	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libgs-common >/dev/null)) \
 	    || echo "system-deps: could not install libgs-common; the CMYK-profile tests will skip"; \
 	  else echo "system-deps: run as root with apt-get to install libgs-common; the CMYK-profile tests will skip"; fi; \
+	fi
+	@missing=""; for f in $(BROWSER_FILES); do [ -e "$$f" ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null)) \
+	    || echo "system-deps: could not install chromium, chromium-driver; the browser tests will skip"; \
+	  else echo "system-deps: run as root with apt-get to install chromium, chromium-driver; the browser tests will skip"; fi; \
 	fi
 
 lint: $(STAMP)
