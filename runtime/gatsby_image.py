@@ -122,7 +122,7 @@ def GatsbyImage(
     object_fit: str | None = None,
     object_position: str | None = None,
     loading: str = "lazy",
-    fade: bool = True,
+    fade: bool | None = None,
     sizes: str | None = None,
     **attributes: object,
 ) -> Markup:
@@ -132,10 +132,14 @@ def GatsbyImage(
     `img_class_name`/`img_style` on the main `<img>`; a style is CSS text or a mapping.
     `background_color` colours the wrapper and the placeholder, over the dominant colour.
     `loading="eager"` (with `fetchpriority="high"`) is for the image that is the page's
-    largest paint. `fade=False` shows the image without the fade. Other keyword arguments
+    largest paint. The main image fades in over the placeholder unless `fade=False`; an
+    eager image does not fade unless `fade=True`: a browser does not count an image that is
+    still transparent as the largest contentful paint. Other keyword arguments
     become `<img>` attributes (`data_testid` → `data-testid`; None/False leave it out, True
     writes it empty). Gatsby's camelCase names (`className`, `imgStyle`, …) work too.
     """
+    if fade is None:
+        fade = loading != "eager"
     extra = ""
     user_priority = False
     if attributes:

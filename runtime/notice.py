@@ -9,6 +9,7 @@ per distinct message through the `staticimg` logger.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -47,10 +48,15 @@ def problem(message: str, *, code: str = "") -> Markup:
     )
 
 
+_CODE: Final = re.compile(r"SI\d{3}")
+
+
 def build_error(error: Mapping[str, Any] | str) -> Markup:
     """The element for a build diagnostic (`{"error": {...}}` or an injected `__error`)."""
     if isinstance(error, str):
-        return problem(error)
+        # An injected `__error` starts with its code: "SI301 app/pages.py:12:5: …".
+        code = error.split(" ", 1)[0]
+        return problem(error, code=code if _CODE.fullmatch(code) else "")
     code = str(error.get("code") or "")
     return problem(describe(error), code=code)
 

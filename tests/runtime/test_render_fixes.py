@@ -183,6 +183,14 @@ def test_fade_false_marks_the_wrapper() -> None:
     assert "[data-no-fade] [data-placeholder-image]{transition:none}" in HEAD_CSS
 
 
+def test_an_eager_image_does_not_fade_unless_asked() -> None:
+    """A transparent image is not a browser's largest contentful paint: the LCP hero shows
+    at once (gatsby#30690, #30897)."""
+    assert 'data-no-fade=""' in str(GatsbyImage(constrained(), "Alt", loading="eager"))
+    eager_fading = str(GatsbyImage(constrained(), "Alt", loading="eager", fade=True))
+    assert "data-no-fade" not in eager_fading
+
+
 # 6. the user's background colour wins -----------------------------------------------------
 
 

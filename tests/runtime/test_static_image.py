@@ -193,6 +193,14 @@ def test_injected_error_without_data() -> None:
     )
 
 
+def test_an_injected_error_names_its_code() -> None:
+    configure(development=True)
+    message = "SI301 app/pages.py:12:5: the image file does not exist"
+    html = str(StaticImage(src="a.jpg", alt="x", __error=message))
+    assert 'data-staticimg-error="SI301"' in html
+    assert 'data-staticimg-error=""' in str(StaticImage(src="a.jpg", alt="x", __error="odd"))
+
+
 def test_injected_error_with_data_renders_the_image_and_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
