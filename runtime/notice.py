@@ -34,7 +34,7 @@ _logged: set[str] = set()
 
 def problem(message: str, *, code: str = "") -> Markup:
     """The element for an image that cannot render, after logging `message`."""
-    log_once(f"{code}: {message}" if code else message)
+    log_once(f"{code}: {message}" if code and not message.startswith(code) else message)
     if not data_store.is_development():
         return _HIDDEN
     return Markup(
