@@ -11,8 +11,11 @@ or anything else heavy.
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image
 
@@ -31,6 +34,13 @@ from staticimg.compiler.images.transform import apply_effects, crop_box, resize,
 
 
 def run_job(job: Job) -> JobResult:
+    try:
+        return _run_job(job)
+    finally:
+        _release_freed_memory()
+
+
+def _run_job(job: Job) -> JobResult:
     result = JobResult(job.digest)
     try:
         decoded = decode(
@@ -152,3 +162,21 @@ def _placeholder(
         painted = blurhash_image(values["blurHash"], *spec.blurhash_image)
         values["fallback"] = data_uri(painted, "image/webp")
     return values
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
+    except (OSError, AttributeError):
+        return None  # not glibc: nothing to do
+
+
+def _release_freed_memory() -> None:
+    """Hand the freed heap back to the system between jobs. glibc keeps freed image buffers
+    in the heap (it raises its mmap threshold after the first large free), so without this a
+    worker's footprint grows towards the sum of the largest images it has seen, not the
+    largest one: the memory of a long build would not stay flat."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
