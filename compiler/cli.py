@@ -254,12 +254,14 @@ def clean(root: Path, dry_run: bool) -> None:
     (only files named the way staticimg names them) and from the cache folder. It refuses to
     run while a source file cannot be scanned, since that file's images would be removed.
     """
+    from staticimg.compiler import lock
     from staticimg.compiler.clean import clean as clean_project
     from staticimg.compiler.images.pipeline import survey
 
     config, config_problems = load_config(root)
-    result = clean_project(config, survey(config, config_diagnostics=config_problems),
-                           dry_run=dry_run)  # fmt: skip
+    with lock.hold(config):  # not while a build writes what the survey reads
+        result = clean_project(config, survey(config, config_diagnostics=config_problems),
+                               dry_run=dry_run)  # fmt: skip
     if result.blocked_by:
         click.echo(
             "staticimg clean: nothing removed: these files could not be scanned, so their "
@@ -363,15 +365,17 @@ def inject(
     """
     config, config_problems = _load(root, paths)
     color = False if color is None and os.environ.get("NO_COLOR") else color
+    from staticimg.compiler import lock
     from staticimg.compiler.images.pipeline import scan_cache
     from staticimg.compiler.inject import file_diagnostics
     from staticimg.compiler.inject import inject as inject_calls
     from staticimg.compiler.plan import make_plan
 
-    plan = make_plan(
-        config, paths, jobs=jobs, config_diagnostics=config_problems, cache=scan_cache(config)
-    )
-    result = inject_calls(config, plan, write=not (check or show_diff))
+    with lock.hold(config):  # the scan cache and the data files are the build's
+        plan = make_plan(
+            config, paths, jobs=jobs, config_diagnostics=config_problems, cache=scan_cache(config)
+        )
+        result = inject_calls(config, plan, write=not (check or show_diff))
     problems = file_diagnostics(plan)
     if output_format == "human":
         from staticimg.compiler import report

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import math
 import re
 import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Any, Final, get_type_hints
 
 from staticimg.compiler.diagnostics import Diagnostic, Span
 
@@ -75,6 +77,20 @@ class JinjaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RemotePattern:
+    """One entry of `remote_patterns`: Astro's `image.remotePatterns`. An unset part matches
+    anything; see docs/configuration.md#remote-images for the wildcards."""
+
+    protocol: str | None = None  # "http" or "https"
+    hostname: str | None = None  # exact, `*.example.com` (one label) or `**.example.com` (any)
+    port: str | None = None  # "8080"; None or "" matches any port
+    pathname: str | None = None  # exact, `/images/*` (one segment) or `/images/**` (any)
+
+
+REMOTE_PATTERN_KEYS: Final = ("protocol", "hostname", "port", "pathname")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     root: Path
     # Folders (relative to the root) whose files are scanned.
@@ -95,6 +111,18 @@ class Config:
     jobs: int = 0
     # Pillow's decompression-bomb limit: a source with more pixels is refused (SI305).
     max_image_pixels: int = 100_000_000
+    # Remote `src` URLs (docs/security.md): nothing is fetched unless allowed here. `domains`
+    # are exact host names (any scheme, port and path); `remote_patterns` use Astro's wildcards.
+    domains: tuple[str, ...] = ()
+    remote_patterns: tuple[RemotePattern, ...] = ()
+    # Hosts (names as written in URLs) or addresses/networks ("127.0.0.1", "10.0.0.0/8") that
+    # may be fetched although they are loopback, private, link-local or otherwise non-public.
+    allow_private_hosts: tuple[str, ...] = ()
+    # Per remote image: the most bytes downloaded, seconds for the whole fetch (every redirect
+    # included), and redirects followed.
+    remote_max_bytes: int = 50_000_000
+    remote_timeout: float = 30.0
+    remote_max_redirects: int = 5
     jinja: JinjaSettings = field(default_factory=JinjaSettings)
 
     @property
@@ -132,7 +160,15 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     table = document.get("tool", {}).get("staticimg", {})
     reader = _TableReader(text)
     jinja_table = table.pop("jinja", {}) if isinstance(table, dict) else {}
-    values = reader.read(Config, table, "tool.staticimg", skip={"root", "jinja"})
+    patterns_key = next((k for k in _PATTERNS_SPELLINGS if isinstance(table, dict) and k in table),
+                        None)  # fmt: skip
+    patterns_value = table.pop(patterns_key) if patterns_key else None
+    values = reader.read(Config, table, "tool.staticimg", skip={"root", "jinja", "remote_patterns"})
+    if patterns_key is not None:
+        patterns = _remote_patterns(patterns_value, patterns_key, reader)
+        if patterns is not None:
+            values["remote_patterns"] = patterns
+    _check_remote_values(values, reader)
     jinja_values = reader.read(JinjaSettings, jinja_table, "tool.staticimg.jinja")
     for key in ("cache_dir", "static_root", "output_dir"):
         if key in values and not _stays_inside(root, values[key]):
@@ -155,6 +191,157 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
             diagnostics.append(reader.diagnostic("extensions", f"cannot set up Jinja: {exc}"))
             config = dataclasses.replace(config, jinja=JinjaSettings())
     return config, diagnostics
+
+
+# --------------------------------------------------------------------------------------------
+# Remote sources
+
+_PATTERNS_SPELLINGS: Final = ("remote_patterns", "remote-patterns")
+# A host name as it may appear in a URL: letters, digits, hyphens, dots (and the IDNA form of
+# anything else). Ports, schemes, paths, `@` and wildcards are not part of it.
+_HOST_LABELS: Final = re.compile(
+    r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$"
+)
+
+
+def normalise_host(host: str) -> str | None:
+    """A host name or IP literal in the form URLs are compared in: lower case, IDNA (ASCII),
+    IPv6 without brackets. None when it is not a host name at all."""
+    host = host.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return ascii_host if _HOST_LABELS.match(ascii_host) else None
+
+
+def _remote_patterns(
+    value: Any, key: str, reader: _TableReader
+) -> tuple[RemotePattern, ...] | None:
+    where = "tool.staticimg"
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        message = (
+            f"`{key}` in [{where}] must be a list of tables such as "
+            '[{ protocol = "https", hostname = "**.example.com" }], '
+            f"not {value!r}"
+        )
+        reader.diagnostics.append(reader.diagnostic(key, message))
+        return None
+    patterns = []
+    for item in value:
+        pattern = _remote_pattern(item, key, reader)
+        if pattern is not None:
+            patterns.append(pattern)
+    return tuple(patterns)
+
+
+def _remote_pattern(
+    item: Mapping[str, Any], key: str, reader: _TableReader
+) -> RemotePattern | None:
+    fields: dict[str, str | None] = {}
+    ok = True
+
+    def bad(part: str, message: str, hint: str | None = None) -> None:
+        nonlocal ok
+        ok = False
+        reader.diagnostics.append(reader.diagnostic(part, f"in `{key}`: {message}", hint))
+
+    for part, raw in item.items():
+        if part not in REMOTE_PATTERN_KEYS:
+            close = difflib.get_close_matches(part, REMOTE_PATTERN_KEYS, n=1)
+            hint = f'Did you mean "{close[0]}"?' if close else None
+            bad(part, f"unknown key `{part}` (known: {', '.join(REMOTE_PATTERN_KEYS)})", hint)
+            continue
+        if part == "port" and isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if not isinstance(raw, str):
+            bad(part, f"`{part}` must be a string, not {raw!r}")
+            continue
+        problem = _pattern_part_problem(part, raw)
+        if problem is not None:
+            bad(part, problem[0], problem[1])
+            continue
+        if part == "protocol":
+            raw = raw.lower()
+        elif part == "hostname":
+            prefix = "**." if raw.startswith("**.") else "*." if raw.startswith("*.") else ""
+            raw = prefix + (normalise_host(raw[len(prefix) :]) or "")
+        fields[part] = raw
+    return RemotePattern(**fields) if ok else None
+
+
+def _pattern_part_problem(part: str, value: str) -> tuple[str, str | None] | None:
+    if part == "protocol":
+        if value.lower() not in ("http", "https"):
+            return (
+                f'`protocol` must be "http" or "https", not {value!r}',
+                'Write the scheme without "://" or ":", e.g. protocol = "https".',
+            )
+    elif part == "hostname":
+        rest = value.removeprefix("**.") if value.startswith("**.") else value.removeprefix("*.")
+        if "*" in rest or normalise_host(rest) is None:
+            return (
+                f"`hostname` {value!r} is not a host name, `*.host` or `**.host`",
+                "`*.` allows exactly one more label in front (a.example.com), `**.` any number; "
+                "a `*` anywhere else would never match. No scheme, port or path here.",
+            )
+    elif part == "port":
+        if value and not (value.isdigit() and 0 < int(value) < 65536):
+            return (f'`port` must be a port number such as "8080", not {value!r}', None)
+    elif part == "pathname":
+        stem = value.removesuffix("/**") if value.endswith("/**") else value.removesuffix("/*")
+        if not value.startswith("/") or "*" in stem:
+            return (
+                f"`pathname` {value!r} must start with `/`, with a wildcard only at the end",
+                '"/images/*" allows one more segment (/images/a.jpg), "/images/**" any number.',
+            )
+    return None
+
+
+def _check_remote_values(values: dict[str, Any], reader: _TableReader) -> None:
+    """The remote keys' own rules, beyond their types. A bad value falls back to the default."""
+    domains = values.get("domains")
+    if domains is not None:
+        normalised = []
+        for domain in domains:
+            host = normalise_host(domain)
+            if host is None or "*" in domain:
+                message = f"`domains` takes exact host names, not {domain!r}"
+                hint = (
+                    "Write the host alone (images.example.com); for wildcards, schemes, ports "
+                    "or paths use `remote_patterns`."
+                )
+                reader.diagnostics.append(reader.diagnostic("domains", message, hint))
+            else:
+                normalised.append(host)
+        values["domains"] = tuple(normalised)
+    private = values.get("allow_private_hosts")
+    if private is not None:
+        kept = []
+        for entry in private:
+            host = normalise_host(entry)
+            if host is None:
+                try:
+                    host = str(ipaddress.ip_network(entry.strip(), strict=False))
+                except ValueError:
+                    message = (
+                        "`allow_private_hosts` takes host names, IP addresses or networks "
+                        f"(10.0.0.0/8), not {entry!r}"
+                    )
+                    reader.diagnostics.append(reader.diagnostic("allow_private_hosts", message))
+                    continue
+            kept.append(host)
+        values["allow_private_hosts"] = tuple(kept)
+    for key in ("remote_max_bytes", "remote_timeout", "max_image_pixels"):
+        if key in values and not values[key] > 0:
+            message = f"`{key}` must be greater than 0, not {values.pop(key)!r}"
+            reader.diagnostics.append(reader.diagnostic(key, message))
 
 
 class _TableReader:
@@ -220,6 +407,9 @@ def _convert(value: Any, expected: Any) -> Any:
     if expected is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else None
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok and math.isfinite(value) and value >= 0 else None
     if expected == tuple[str, ...]:
         if isinstance(value, str):
             return (value,)
@@ -230,7 +420,12 @@ def _convert(value: Any, expected: Any) -> Any:
 
 
 def _describe(expected: Any) -> str:
-    described = {str: "a string", bool: "true or false", int: "a whole number ≥ 0"}
+    described = {
+        str: "a string",
+        bool: "true or false",
+        int: "a whole number ≥ 0",
+        float: "a number ≥ 0",
+    }
     return described.get(expected, "a list of strings")
 
 

@@ -64,12 +64,25 @@ def write_data(config: Config, props_hash: str, record: Mapping[str, Any]) -> bo
     return write_if_changed(data_file(config, props_hash), orjson.dumps(record))
 
 
+# What a cached placeholder holds: always a colour and a BlurHash, a data URI for some kinds.
+_PLACEHOLDER_KEYS = frozenset({"backgroundColor", "blurHash", "fallback"})
+_PLACEHOLDER_REQUIRED = frozenset({"backgroundColor", "blurHash"})
+
+
 def read_placeholder(config: Config, key: str) -> dict[str, Any] | None:
+    """The cached placeholder values, or None when missing, or damaged by something other
+    than us (then they are computed again)."""
     try:
         value = orjson.loads((config.cache_path / PLACEHOLDERS / f"{key}.json").read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        return None  # missing, or damaged by something other than us: recompute
-    return value if isinstance(value, dict) else None
+        return None
+    if not (
+        isinstance(value, dict)
+        and _PLACEHOLDER_REQUIRED <= value.keys() <= _PLACEHOLDER_KEYS
+        and all(isinstance(item, str) for item in value.values())
+    ):
+        return None
+    return value
 
 
 def write_placeholder(config: Config, key: str, value: Mapping[str, Any]) -> None:

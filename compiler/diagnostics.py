@@ -61,10 +61,12 @@ CODES: dict[str, Code] = _codes(
     Code("SI303", "unsupported-image", E, "the `src` file is not an image that can be read"),
     Code("SI304", "corrupt-image", E, "the `src` image is truncated or corrupt"),
     Code("SI305", "image-too-large", E, "the `src` image has more pixels than allowed"),
-    Code("SI306", "remote-image-refused", E, "a remote `src` is not fetched"),
+    Code("SI306", "remote-image-refused", E, "a remote `src` is not allowed to be fetched"),
     Code("SI307", "unreadable-image", E, "the `src` file cannot be read"),
+    Code("SI308", "remote-fetch-failed", E, "a remote `src` could not be downloaded"),
     Code("SI350", "animation-dropped", W, "an animated source becomes a still image"),
     Code("SI351", "larger-than-source", W, "the requested size is larger than the source"),
+    Code("SI352", "stale-remote", W, "a remote `src` was built from a stale cached copy"),
 )
 
 

@@ -39,6 +39,8 @@ RACY_NS: Final = 1_000_000_000
 _LIBRARIES: Final = ("PIL", "blurhash", "libcst", "jinja2", "orjson")
 
 _Stats = dict[str, list[int]]  # absolute path → [mtime_ns, size]
+# The counts of a build's summary that reporting it again needs.
+_SUMMARY_COUNTS: Final = ("images", "sources", "outputs", "bytes_saved", "errors", "warnings")
 
 
 def unchanged(config: Config, paths: Sequence[Path]) -> dict[str, Any] | None:
@@ -56,7 +58,11 @@ def unchanged(config: Config, paths: Sequence[Path]) -> dict[str, Any] | None:
     if not isinstance(files, dict) or _stat_all(files) != files:
         return None
     summary = stamp.get("summary")
-    return summary if isinstance(summary, dict) else None
+    if not isinstance(summary, dict) or not all(
+        type(summary.get(name)) is int for name in _SUMMARY_COUNTS
+    ):
+        return None  # damaged by something other than us: build
+    return summary
 
 
 def write(
@@ -103,6 +109,10 @@ def _key(config: Config, paths: Sequence[Path]) -> list[Any]:
         STAMP_VERSION,
         sys.executable,
         sys.version,
+        # The stamp names files by absolute path: in a copy of the project (the cache folder
+        # copied along, or restored by CI into another checkout) it would stat the original's
+        # files and call an edited copy unchanged.
+        str(config.root),
         sorted(config.relative(path) for path in paths),
     ]
 
@@ -116,7 +126,7 @@ def _stat_all(files: dict[str, Any]) -> _Stats | None:
     for name in files:
         try:
             result = Path(name).stat()
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a name with a NUL byte, from a damaged stamp
             return None
         stats[name] = [result.st_mtime_ns, result.st_size]
     return stats

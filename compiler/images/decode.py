@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +72,20 @@ _TOO_LARGE_HINT: Final = (
     "smaller source image."
 )
 _CORRUPT_HINT: Final = "Open the file in an image editor and save it again, or replace it."
+
+# SVG is a text format Pillow has no decoder for, and staticimg never rasterises it (nor copies
+# it: an SVG can carry scripts). It is recognised by its name or by its first elements (after
+# an XML declaration, comments and a doctype), so the diagnostic can say what the file is.
+_SNIFF_BYTES: Final = 4096
+_SVG_SUFFIXES: Final = (".svg", ".svgz")
+_SVG_START: Final = re.compile(
+    # Each prolog item is matched without backtracking into another (no ReDoS on 4 KB).
+    rb"(?:\xef\xbb\xbf)?\s*"
+    rb"(?:(?:<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->|<!DOCTYPE(?:[^>\[]|\[[^\]]*\])*>)\s*)*"
+    rb"<svg[\s>/]",
+    re.IGNORECASE | re.DOTALL,
+)
+_SVG_ACTIVE: Final = re.compile(rb"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
 
 
 class ImageError(Exception):
@@ -209,15 +224,18 @@ def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
         # UnidentifiedImageError when no plugin accepts the file; a plugin that accepted it may
         # also fail on a damaged header with its own exception ("Truncated File Read", …).
         fp.seek(0)
-        raise _unopenable(fp.read(64), exc) from exc
+        raise _unopenable(fp.read(_SNIFF_BYTES), str(getattr(fp, "name", "")), exc) from exc
 
 
-def _unopenable(head: bytes, exc: Exception) -> ImageError:
-    """Why Pillow could not open the file: empty, damaged, another format, or not an image."""
+def _unopenable(head: bytes, filename: str, exc: Exception) -> ImageError:
+    """Why Pillow could not open the file: empty, damaged, SVG, another format, or not an
+    image. `head` is the start of the file."""
     if not head:
         return ImageError(
             "SI303", "the file is empty (0 bytes)", "Export or download the image again."
         )
+    if _SVG_START.match(head) or filename.lower().endswith(_SVG_SUFFIXES):
+        return _svg_refused(head)
     Image.init()  # loads every plugin, so that their signature checks can name the format
     recognised = [name for name, (_, accept) in Image.OPEN.items() if accept and accept(head)]
     ours = [name for name in recognised if name in _FORMAT_NAMES]
@@ -240,6 +258,26 @@ def _unopenable(head: bytes, exc: Exception) -> ImageError:
         "SI303",
         f"the file is not an image Pillow can read (first bytes: {head[:16]!r})",
         f"Use an image in one of these formats: {_SUPPORTED}.",
+    )
+
+
+def _svg_refused(head: bytes) -> ImageError:
+    active = _SVG_ACTIVE.search(head) is not None
+    hint = (
+        "Reference the SVG file directly (an <img src> to it scales to any size without "
+        "responsive widths), or export it as PNG or WebP to get raster sizes."
+    )
+    if active:
+        hint += (
+            " This one contains a <script> element, event-handler attributes or a javascript:"
+            " link: they run when the SVG is opened on its own or inlined, so serve it only"
+            " through <img> or sanitise it first."
+        )
+    return ImageError(
+        "SI303",
+        "the file is an SVG (vector) image: staticimg makes raster sizes and never rasterises"
+        " or copies SVG",
+        hint,
     )
 
 

@@ -11,35 +11,38 @@ and a changed source re-processes only the calls that use it. Nothing is ever de
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from staticimg.compiler import data, stamp
+from staticimg.compiler import data, lock, stamp
 from staticimg.compiler.atomic import is_temporary, write_bytes
 from staticimg.compiler.config import Config
 from staticimg.compiler.diagnostics import Diagnostic
 from staticimg.compiler.images.decode import ImageError, SourceInfo
 from staticimg.compiler.images.jobs import Job, JobResult, Task
-from staticimg.compiler.images.recipe import THUMBNAIL_SIZE, Recipe, make_recipe
+from staticimg.compiler.images.recipe import Recipe, make_recipe
 from staticimg.compiler.images.schedule import Workers, default_workers
 from staticimg.compiler.images.sources import (
     SourceFile,
     SourceIndex,
     SourceProblem,
+    is_remote,
     resolve_src,
 )
 from staticimg.compiler.plan import Plan, make_plan
 from staticimg.compiler.props import ImageRequest
 from staticimg.compiler.scan.cache import FOLDER as SCAN_FOLDER
 from staticimg.compiler.scan.cache import ScanCache
+
+if TYPE_CHECKING:
+    from staticimg.compiler.images.remote import Fetched
 
 Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
 
@@ -64,11 +67,9 @@ class ProbeCache:
         return cls(path, entries if isinstance(entries, dict) else {})
 
     def probe(self, source: SourceFile, max_pixels: int) -> SourceInfo | ImageError:
-        entry = self.entries.get(source.digest)
-        if isinstance(entry, list) and len(entry) == 5:
-            info = SourceInfo(*entry)
-            if info.width * info.height <= max_pixels:  # else probe again: the limit fell
-                return info
+        info = _cached_info(self.entries.get(source.digest))
+        if info is not None and info.width * info.height <= max_pixels:
+            return info  # else probe again: not cached, damaged, or the limit fell
         from staticimg.compiler.images.decode import probe
 
         try:
@@ -90,6 +91,24 @@ class ProbeCache:
             write_bytes(self.path, orjson.dumps(self.entries, option=orjson.OPT_SORT_KEYS))
 
 
+_PROBED_FORMATS = frozenset({"jpg", "png", "webp", "gif", "avif", "tiff", "bmp"})
+
+
+def _cached_info(entry: object) -> SourceInfo | None:
+    """A probe cache entry, or None when it is not one (damaged by something other than us)."""
+    if not (isinstance(entry, list) and len(entry) == 5):
+        return None
+    kind, width, height, may_have_alpha, frames = entry
+    counts = (width, height, frames)
+    if not (
+        kind in _PROBED_FORMATS
+        and all(type(n) is int and n > 0 for n in counts)
+        and isinstance(may_have_alpha, bool)
+    ):
+        return None
+    return SourceInfo(kind, width, height, may_have_alpha, frames)
+
+
 @dataclass(frozen=True, slots=True)
 class Stats:
     calls: int  # calls with image data
@@ -98,7 +117,7 @@ class Stats:
     written: int  # image files written by this run
     bytes_written: int
     bytes_saved: int  # Σ per call: source bytes − the largest fallback file's bytes
-    decoded: int  # sources decoded by this run
+    decoded: int  # decodes run by this build: one per source and way of decoding it
     seconds: float
 
 
@@ -149,11 +168,13 @@ def build(
     started = time.perf_counter()
     paths = tuple(paths)
     workers = jobs or config.jobs or default_workers()
-    stamp.remove(config)  # this build may change things; a killed one must not look current
-    with Workers(workers, executor) as pool:
-        if not (config.cache_path / data.MANIFEST).exists():
-            pool.start()  # a first build: the workers will be needed, let them boot meanwhile
-        return _build(config, paths, pool, config_diagnostics, progress, started)
+    # One build per cache folder at a time; taking the lock sweeps a killed build's temp files.
+    with lock.hold(config):
+        stamp.remove(config)  # this build may change things; a killed one must not look current
+        with Workers(workers, executor) as pool:
+            if not (config.cache_path / data.MANIFEST).exists():
+                pool.start()  # a first build: the workers will be needed, let them boot now
+            return _build(config, paths, pool, config_diagnostics, progress, started)
 
 
 def _build(
@@ -200,7 +221,7 @@ def _build(
         seconds=time.perf_counter() - started,
     )
     result = Build(plan, records, tuple(diagnostics), frozenset(stage.referenced), stats)
-    if not diagnostics:
+    if not diagnostics and not stage.remote:  # remote copies expire: no warm-build stamp
         _write_stamp(config, paths, stage, result)
     return result
 
@@ -234,7 +255,7 @@ def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> 
     cache = scan_cache(config)
     plan = make_plan(config, jobs=config.jobs or default_workers(),
                      config_diagnostics=config_diagnostics, cache=cache)  # fmt: skip
-    stage = _Stage(config)
+    stage = _Stage(config, offline=True)
     recipes = stage.plan_recipes(plan.requests)
     keys = {r.placeholder_spec.key for r in recipes.values() if r.placeholder_spec}
     return Survey(
@@ -262,6 +283,10 @@ class _Stage:
     referenced: set[str] = field(default_factory=set)
     _by_digest: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     recipes: dict[str, Recipe] = field(default_factory=dict)  # props hash → recipe
+    _job_calls: dict[tuple[str, int, int, bool], list[str]] = field(default_factory=dict)
+    # Remote sources: use cached copies only, never connect (the survey for `clean`).
+    offline: bool = False
+    remote: int = 0  # remote URLs this build used
 
     # -- names, without pixels
 
@@ -271,20 +296,25 @@ class _Stage:
         index = SourceIndex.load(self.config.cache_path / SOURCE_INDEX)
         probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
         recipes = self.recipes
+        fetched = self._fetch_remote(requests)
         for request in requests:
             key = request.hash
             if key in recipes or key in self.failed:
                 continue  # the same call twice in one file: one JSON serves both
             try:
-                path = resolve_src(request.src, request.file, self.config)
-                if path not in files:
-                    try:
-                        files[path] = index.read(path, self.config)
-                    except SourceProblem as problem:
-                        files[path] = problem
-                source = files[path]
-                if isinstance(source, SourceProblem):
-                    raise source
+                if is_remote(request.src):
+                    source = self._remote_source(request, fetched[request.src])
+                else:
+                    path = resolve_src(request.src, request.file, self.config)
+                    if path not in files:
+                        try:
+                            files[path] = index.read(path, self.config)
+                        except SourceProblem as problem:
+                            files[path] = problem
+                    local = files[path]
+                    if isinstance(local, SourceProblem):
+                        raise local
+                    source = local
             except SourceProblem as problem:
                 self._fail(request, problem.code, problem.message, problem.hint)
                 continue
@@ -307,17 +337,41 @@ class _Stage:
         probes.save()
         return recipes
 
+    def _fetch_remote(self, requests: Sequence[ImageRequest]) -> dict[str, Fetched | SourceProblem]:
+        """Every remote `src`, downloaded (or found in the cache) before any recipe is made."""
+        urls = {request.src for request in requests if is_remote(request.src)}
+        if not urls:
+            return {}
+        from staticimg.compiler.images.remote import fetch_all
+
+        self.remote = len(urls)
+        return fetch_all(urls, self.config, offline=self.offline)
+
+    def _remote_source(self, request: ImageRequest, fetched: Fetched | SourceProblem) -> SourceFile:
+        if isinstance(fetched, SourceProblem):
+            raise fetched
+        if fetched.stale is not None:  # the origin is down: built from the cached copy
+            message, hint = fetched.stale
+            span = request.src_span or request.span
+            self.diagnostics.append(
+                Diagnostic("SI352", message, request.file, span, prop="src", hint=hint)
+            )
+        return fetched.source
+
     # -- what is missing
 
     def jobs(self) -> list[Job]:
         existing = _listdir(self.config.output_path)
-        tasks: dict[str, list[tuple[Recipe, Task]]] = defaultdict(list)
+        # One job per source and way of decoding it: a call's pixels depend on its own draft
+        # reduction and frame mode (see `recipe.decode_reduction`), never on its neighbours.
+        tasks: dict[tuple[str, int, bool], list[tuple[Recipe, Task]]] = defaultdict(list)
         for recipe in self.recipes.values():
             missing = tuple(o for o in recipe.outputs if o.name not in existing)
             spec = recipe.placeholder_spec
             if spec is not None and spec.key not in self.placeholders:
                 cached = data.read_placeholder(self.config, spec.key)
-                if cached is not None:
+                wants_uri = spec.blurred is not None or spec.blurhash_image is not None
+                if cached is not None and (not wants_uri or "fallback" in cached):
                     self.placeholders[spec.key] = cached
             wants_placeholder = spec is not None and spec.key not in self.placeholders
             if missing or wants_placeholder:
@@ -327,39 +381,36 @@ class _Stage:
                     frozenset(o.name for o in missing),
                     spec if wants_placeholder else None,
                 )
-                tasks[recipe.source.digest].append((recipe, task))
-        return [self._job(digest, pairs) for digest, pairs in tasks.items()]
+                group = (recipe.source.digest, recipe.reduction, recipe.all_frames)
+                tasks[group].append((recipe, task))
+        return [self._job(pairs) for pairs in tasks.values()]
 
-    def _job(self, digest: str, pairs: list[tuple[Recipe, Task]]) -> Job:
-        source, info = pairs[0][0].source, pairs[0][0].info
-        scale = max(_scale_needed(recipe, task) for recipe, task in pairs)
-        min_width = min(info.width, math.ceil(info.width * scale))
-        min_height = min(info.height, math.ceil(info.height * scale))
-        all_frames = any(o.animated for _, task in pairs for o in task.to_write)
-        reduction = 1
-        if info.format == "jpg":  # draft mode decodes at 1/2, 1/4 or 1/8
-            while reduction < 8 and info.width // (reduction * 2) >= min_width:
-                reduction *= 2
-        cost = (info.width // reduction) * (info.height // reduction)
-        cost *= info.frames if all_frames else 1
-        return Job(
+    def _job(self, pairs: list[tuple[Recipe, Task]]) -> Job:
+        first = pairs[0][0]
+        source, info, reduction = first.source, first.info, first.reduction
+        # Asking draft() for 1/reduction of the size makes it pick exactly that reduction.
+        min_width, min_height = info.width // reduction, info.height // reduction
+        cost = min_width * min_height * (info.frames if first.all_frames else 1)
+        job = Job(
             path=str(source.path),
-            digest=digest,
+            digest=source.digest,
             min_width=min_width,
             min_height=min_height,
-            all_frames=all_frames,
+            all_frames=first.all_frames,
             max_pixels=self.config.max_image_pixels,
             output_dir=str(self.config.output_path),
             tasks=tuple(task for _, task in pairs),
             cost=cost,
         )
+        self._job_calls[_job_key(job)] = [recipe.request.hash for recipe, _ in pairs]
+        return job
 
     # -- results
 
     def collect(self, job: Job, result: JobResult) -> None:
         if result.error is not None:
             code, message, hint = result.error
-            for key in self._by_digest[job.digest]:
+            for key in self._job_calls.get(_job_key(job), self._by_digest[job.digest]):
                 recipe = self.recipes[key]
                 self._fail(recipe.request, code, _about(recipe.source, message), hint)
             return
@@ -414,26 +465,8 @@ class _Stage:
         self.failed[request.hash] = diagnostic
 
 
-def _scale_needed(recipe: Recipe, task: Task) -> float:
-    """The fraction of the source's resolution that still covers every output of the task."""
-    info, geometry = recipe.info, recipe.geometry
-    if geometry.trim is not None or geometry.rotate % 90:
-        return 1.0  # the crop is found on the pixels themselves: decode them all
-    width, height = info.width, info.height
-    if geometry.rotate % 180:
-        width, height = height, width
-    if geometry.fit == "cover":
-        # The largest box of the output's aspect ratio inside the source.
-        region_width = min(width, height * geometry.aspect_ratio)
-        region_height = min(height, width / geometry.aspect_ratio)
-    else:
-        region_width, region_height = width, height
-    needed = 0.0
-    for output in task.outputs:
-        needed = max(needed, output.width / region_width, output.height / region_height)
-    if task.placeholder is not None:
-        needed = max(needed, min(1.0, THUMBNAIL_SIZE / max(region_width, region_height)))
-    return min(1.0, needed)
+def _job_key(job: Job) -> tuple[str, int, int, bool]:
+    return (job.digest, job.min_width, job.min_height, job.all_frames)
 
 
 def _listdir(folder: Path) -> set[str]:

@@ -9,7 +9,9 @@ names depend only on inputs, a warm build finds its outputs by name and decodes 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
@@ -38,7 +40,9 @@ from staticimg.layout import ImageSizes, Layout, calculate_image_sizes, js_round
 
 # Bump when a change to the image stage alters its output for the same inputs: every name
 # and every cached placeholder changes with it.
-RECIPE_VERSION: Final = 1
+# 2: names digest how the call decodes its source (JPEG draft scale, all frames or one) and
+#    the call's whole chain of sizes, which every output's pixels depend on.
+RECIPE_VERSION: Final = 2
 
 DEFAULT_FORMATS: Final[tuple[str, ...]] = ("auto", "webp")
 DEFAULT_BLURRED_WIDTH: Final = 20
@@ -118,6 +122,11 @@ class Recipe:
     sources: tuple[FormatSet, ...]  # AVIF before WebP
     placeholder_spec: PlaceholderSpec | None  # None for placeholder="none"
     warnings: tuple[Diagnostic, ...]
+    # How the source is decoded for this call: the JPEG draft reduction (1, 2, 4 or 8) and
+    # whether every frame is decoded (the call has an animated output). Both are functions of
+    # this call alone and are digested into its names (see `decode_reduction`).
+    reduction: int = 1
+    all_frames: bool = False
 
     @property
     def outputs(self) -> tuple[Output, ...]:
@@ -158,7 +167,12 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
         duotone=duotone,
     )
     primary, extra = choose_formats(request.formats, info)
-    base = _digest_base(source, geometry)
+    placeholder: Placeholder = request.placeholder or "dominantColor"
+    all_frames = info.frames > 1 and "webp" in (primary, *extra)
+    output_sizes = [(w, output_height(w, sizes.aspect_ratio)) for w in sizes.sizes]
+    reduction = decode_reduction(info, geometry, output_sizes, placeholder=placeholder != "none")
+    decoding = {"reduction": reduction, "all_frames": all_frames, "chain": list(sizes.sizes)}
+    base = _digest_base(source, geometry, decoding)
     stem = _stem(source.relative)
 
     def format_set(fmt: EncodedFormat) -> FormatSet:
@@ -170,7 +184,6 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
         )
         return FormatSet(fmt, outputs)
 
-    placeholder: Placeholder = request.placeholder or "dominantColor"
     spec = None
     if placeholder != "none":
         blurred = None
@@ -201,7 +214,63 @@ def make_recipe(request: ImageRequest, source: SourceFile, info: SourceInfo) -> 
         sources=tuple(format_set(fmt) for fmt in extra),
         placeholder_spec=spec,
         warnings=_warnings(request, source, info, layout, (width, height), primary, extra),
+        reduction=reduction,
+        all_frames=all_frames,
     )
+
+
+def decode_reduction(
+    info: SourceInfo,
+    geometry: Geometry,
+    sizes: Sequence[tuple[int, int]],
+    *,
+    placeholder: bool,
+) -> int:
+    """The JPEG draft reduction (1, 2, 4 or 8) a call decodes its source at: the largest
+    whose decoded image still covers every output and the placeholder's thumbnail, as
+    Pillow's `draft()` picks it. Other formats decode at full size (1).
+
+    It depends on this call alone, never on which other calls share the source or which of
+    the call's files a build happens to be missing, and it is digested into the call's
+    names: the pixels of a file are a function of its name's inputs, so a build that only
+    repairs a deleted file writes the same bytes as a clean build."""
+    if info.format != "jpg":
+        return 1
+    scale = _scale_needed(info, geometry, sizes, placeholder)
+    min_width = max(1, min(info.width, math.ceil(info.width * scale)))
+    min_height = max(1, min(info.height, math.ceil(info.height * scale)))
+    reduction = 1
+    while (
+        reduction < 8
+        and info.width // (reduction * 2) >= min_width
+        and info.height // (reduction * 2) >= min_height
+    ):
+        reduction *= 2
+    return reduction
+
+
+def _scale_needed(
+    info: SourceInfo, geometry: Geometry, sizes: Sequence[tuple[int, int]], placeholder: bool
+) -> float:
+    """The fraction of the source's resolution that still covers every output size (and the
+    placeholder's thumbnail)."""
+    if geometry.trim is not None or geometry.rotate % 90:
+        return 1.0  # the crop is found on the pixels themselves: decode them all
+    width, height = info.width, info.height
+    if geometry.rotate % 180:
+        width, height = height, width
+    if geometry.fit == "cover":
+        # The largest box of the output's aspect ratio inside the source.
+        region_width = min(width, height * geometry.aspect_ratio)
+        region_height = min(height, width / geometry.aspect_ratio)
+    else:
+        region_width, region_height = width, height
+    needed = 0.0
+    for output_width, output_height_ in sizes:
+        needed = max(needed, output_width / region_width, output_height_ / region_height)
+    if placeholder:
+        needed = max(needed, min(1.0, THUMBNAIL_SIZE / max(region_width, region_height)))
+    return min(1.0, needed)
 
 
 def _warnings(
@@ -299,8 +368,11 @@ def _output(
     return Output(name, width, height, settings, animated)
 
 
-def _digest_base(source: SourceFile, geometry: Geometry) -> bytes:
-    """What every output of a call shares: recipe, encoder libraries, source bytes, geometry.
+def _digest_base(source: SourceFile, geometry: Geometry, decoding: dict[str, Any]) -> bytes:
+    """What every output of a call shares: recipe, encoder libraries, source bytes, geometry,
+    and how the source is decoded and resized: the draft reduction, one frame or all, and
+    the chain of sizes (each output is resized from the next larger one, and the placeholder
+    from one of them).
 
     The crop box is not listed: it is a pure function of the source pixels and the geometry
     (the focus strategy included), so digesting those digests the box.
@@ -310,6 +382,7 @@ def _digest_base(source: SourceFile, geometry: Geometry) -> bytes:
         "encoder": _encoder_identity(),
         "source": source.digest,
         "geometry": geometry.key(),
+        "decoding": decoding,
     }
     return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
 

@@ -3,7 +3,8 @@
 `src` is a path relative to the calling file, a `/`-rooted path inside the configured static
 root, or an http(s) URL. Every path is resolved with symlinks followed and must stay inside
 the project: a `..` or a symlink that leads out is refused, so a template cannot publish
-`/etc/passwd` as an image.
+`/etc/passwd` as an image. URLs are fetched by `remote.py` (allowlist, address rules, limits,
+cache) into a local file that the image stage then treats like any other source.
 """
 
 from __future__ import annotations
@@ -43,20 +44,23 @@ class SourceFile:
 
 
 def is_remote(src: str) -> bool:
-    return src.startswith(("http://", "https://"))
+    """Whether `src` is a URL (any case: `HTTPS://` too) rather than a path."""
+    return src[:8].lower().startswith(("http://", "https://"))
 
 
 def resolve_src(src: str, calling_file: str, config: Config) -> Path:
     """The file `src` names, as written in `calling_file` (project-relative).
 
-    Raises SourceProblem.
+    Raises SourceProblem. A remote `src` has no path here: one the allowlist refuses raises
+    SI306; an allowed one is a ValueError (fetch it with `remote.fetch`).
     """
     if is_remote(src):
-        raise SourceProblem(
-            "SI306",
-            f"remote image {src} is not fetched: no remote source is allowed",
-            "Download the image into the project and point `src` at the file.",
-        )
+        from staticimg.compiler.images.remote import refusal
+
+        problem = refusal(src, config)
+        if problem is not None:
+            raise problem
+        raise ValueError(f"{src} is remote: fetch it with staticimg.compiler.images.remote")
     if src.startswith("/"):
         base = config.root / config.static_root
         written = PurePosixPath(src.lstrip("/"))
@@ -128,7 +132,12 @@ class SourceIndex:
             return read_source(file, config)
         signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         entry = self.entries.get(relative)
-        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == signature:
+        if (
+            isinstance(entry, list)
+            and len(entry) == 5
+            and entry[:4] == signature
+            and isinstance(entry[4], str)
+        ):
             self.seen[relative] = entry
             return SourceFile(file, relative, entry[4], stat.st_size)
         source = read_source(file, config)

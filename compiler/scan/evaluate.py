@@ -91,25 +91,59 @@ def _guard_pow(base: Any, exponent: Any) -> None:
         raise Impossible("the power is too large to be a prop")
 
 
-# A printf-style conversion: its `*` widths and its numbers are what can make it huge.
-_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 # Numbers in a format spec (`{x:>1000000}`, `{x:.9999999f}`) are widths and precisions.
 _SPEC_NUMBER = re.compile(r"\d+")
+_DIGITS = frozenset("0123456789")
 
 
 def _check_widths(numbers: list[str]) -> None:
+    """Widths and precisions (and `*`) of one format: each, and all together, must be small
+    enough for the result to be a prop, since each pads its field to that length."""
+    total = 0
     for number in numbers:
         if number == "*":
             raise Impossible("`*` widths in %-formatting are not evaluated")
         if number and (len(number) > 6 or int(number) > MAX_STRING):
             raise Impossible(f"a width or precision of {number} is too large for a prop")
+        total += int(number) if number else 0
+        if total > MAX_STRING:
+            raise Impossible("the widths and precisions together are too large for a prop")
+
+
+def _printf_numbers(text: str) -> list[str]:
+    """The width and precision of every conversion of a printf-style format, read the way
+    CPython reads them: a mapping key may hold balanced parentheses (`%((a))9s`), flags come
+    next, and `%%` is a literal percent sign."""
+    numbers: list[str] = []
+    end = len(text)
+    position = text.find("%")
+    while position >= 0:
+        i = position + 1
+        if i < end and text[i] == "(":
+            depth, i = 1, i + 1
+            while i < end and depth:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+        while i < end and text[i] in "-+ #0":
+            i += 1
+        for part in range(2):  # the width, then the precision after a `.`
+            if part and not (i < end and text[i] == "."):
+                break
+            i += part
+            start = i
+            if i < end and text[i] == "*":
+                i += 1
+            while i < end and text[i] in _DIGITS:
+                i += 1
+            numbers.append(text[start:i])
+        position = text.find("%", i + 1)  # past the conversion character
+    return numbers
 
 
 def _percent(left: Any, right: Any) -> Any:
     if isinstance(left, str):
         check_weight(right)  # `"%s" % value` stringifies value
-        for match in _PRINTF_SPEC.finditer(left):
-            _check_widths([match.group(1) or "", match.group(2) or ""])
+        _check_widths(_printf_numbers(left))
     return operator.mod(left, right)
 
 
@@ -173,6 +207,9 @@ def subscript(container: Any, key: Any) -> Any:
 
 def format_value(value: Any, conversion: str | None, spec: str) -> str:
     """One f-string replacement field: `{value!conversion:spec}`."""
+    # Before any conversion: repr(), str() or format() of a large shared structure
+    # (`[long_string] * 9999`) must not run away.
+    check_weight(value)
     if conversion == "r":
         value = repr(value)
     elif conversion == "a":
@@ -180,7 +217,6 @@ def format_value(value: Any, conversion: str | None, spec: str) -> str:
     elif conversion == "s":
         value = str(value)
     _check_widths(_SPEC_NUMBER.findall(spec))
-    check_weight(value)  # str() of a large shared structure must not run away
     try:
         return check_size(format(value, spec))  # type: ignore[no-any-return]
     except (TypeError, ValueError, OverflowError) as exc:

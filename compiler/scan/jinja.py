@@ -478,12 +478,14 @@ class _Evaluator:
     def _concat(self, node: nodes.Concat, site: nodes.Node) -> Any:
         # `~` stringifies each operand with str(), as Jinja does.
         parts = []
+        length = 0
         for operand in node.nodes:
             value = self.evaluate(operand, site)
             check_weight(value)  # str() of a large shared structure must not run away
             parts.append(str(value))
-        if sum(map(len, parts)) > MAX_STRING:
-            raise Impossible("the concatenation would be too large to be a prop")
+            length += len(parts[-1])
+            if length > MAX_STRING:  # as it grows: many long operands add up
+                raise Impossible("the concatenation would be too large to be a prop")
         return "".join(parts)
 
     def _binary(self, node: nodes.BinExpr, site: nodes.Node) -> Any:

@@ -39,6 +39,7 @@ from libcst.metadata import (
 from staticimg.compiler.diagnostics import Diagnostic, Span
 from staticimg.compiler.scan.calls import Arg, ArgKind, FileScan, FoundCall, Unresolved
 from staticimg.compiler.scan.evaluate import (
+    MAX_STRING,
     Impossible,
     binary,
     check_size,
@@ -300,11 +301,18 @@ class PythonEvaluator:
     def _eval_FormattedString(self, node: cst.FormattedString) -> Any:
         literal_prefix = node.prefix.lower().replace("f", "")
         pieces: list[str] = []
+        length = 0
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                pieces.append(_fstring_text(part.value, literal_prefix, node.quote))
+                piece = _fstring_text(part.value, literal_prefix, node.quote)
             elif isinstance(part, cst.FormattedStringExpression):
-                pieces.append(self._format_field(part, literal_prefix, node.quote))
+                piece = self._format_field(part, literal_prefix, node.quote)
+            else:
+                continue
+            pieces.append(piece)
+            length += len(piece)
+            if length > MAX_STRING:  # before joining: many fields of a long value add up
+                raise Impossible("the f-string would be too long to be a prop", node)
         return "".join(pieces)
 
     def _format_field(
@@ -320,6 +328,8 @@ class PythonEvaluator:
                 spec += _fstring_text(part.value, literal_prefix, quote)
             elif isinstance(part, cst.FormattedStringExpression):
                 spec += self._format_field(part, literal_prefix, quote)
+            if len(spec) > MAX_STRING:
+                raise Impossible("the format spec would be too long", field)
         return format_value(value, field.conversion, spec)
 
     def _eval_Name(self, node: cst.Name) -> Any:

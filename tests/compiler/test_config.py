@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from staticimg.compiler.config import Config, JinjaSettings, find_root, load_config
 from staticimg.compiler.diagnostics import Span
 
@@ -92,3 +94,11 @@ def test_find_root_walks_up_to_pyproject(tmp_path: Path) -> None:
 
 def test_find_root_without_pyproject_is_the_start(tmp_path: Path) -> None:
     assert find_root(tmp_path) in {tmp_path.resolve(), *tmp_path.resolve().parents}
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_max_image_pixels_must_be_positive(tmp_path: Path, value: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.staticimg]\nmax_image_pixels = {value}\n")
+    config, problems = load_config(tmp_path)
+    assert [p.code for p in problems] == ["SI001"]
+    assert config.max_image_pixels == 100_000_000  # the default stays in force

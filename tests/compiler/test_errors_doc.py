@@ -1,7 +1,9 @@
 """docs/errors.md documents every code, and every failing example on it really fails.
 
 Each code's section holds one `fails` and one `fix` example (or a pair per language). The
-failing one must report that code; the fix must report nothing at all.
+failing one must report that code; the fix must report nothing at all. An example marked
+`needs=server` (a remote image that must be served) is listed but not run here:
+tests/compiler/images/test_remote.py runs each such case against a real local server.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from staticimg.compiler.plan import make_plan
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 FILE_FOR = {"python": "app/page.py", "jinja": "templates/page.html", "toml": "pyproject.toml"}
-BLOCK = re.compile(r"^```(\w+) (fails|fix)(?: encoding=([\w-]+))?\n(.*?)^```$", re.M | re.S)
+BLOCK = re.compile(
+    r"^```(\w+) (fails|fix)(?: encoding=([\w-]+))?(?: needs=(server))?\n(.*?)^```$", re.M | re.S
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Example:
     role: str
     encoding: str
     text: str
+    needs: str | None = None
 
 
 def sections() -> dict[str, str]:
@@ -41,7 +46,7 @@ def sections() -> dict[str, str]:
 
 def examples() -> list[Example]:
     return [
-        Example(code, m[1], m[2], m[3] or "utf-8", m[4])
+        Example(code, m[1], m[2], m[3] or "utf-8", m[5], m[4])
         for code, body in sections().items()
         for m in BLOCK.finditer(body)
     ]
@@ -93,6 +98,8 @@ def reported(example: Example, tmp_path: Path) -> list[str]:
 def test_example(example: Example, tmp_path: Path) -> None:
     if example.code == "SI307" and example.role == "fails" and os.geteuid() == 0:
         pytest.skip("root reads a file whatever its mode; tests/compiler/images covers SI307")
+    if example.needs == "server":
+        pytest.skip("needs an HTTP server: tests/compiler/images/test_remote.py runs this case")
     codes = reported(example, tmp_path)
     if example.role == "fails":
         assert example.code in codes
