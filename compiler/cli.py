@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -50,6 +50,17 @@ def main(ctx: click.Context, project: Path | None) -> None:
     ctx.obj = project.resolve() if project else find_root(Path.cwd())
 
 
+def _output_format(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["human", "json"]),
+        default="human",
+        show_default=True,
+        help=help,
+    )
+
+
 @main.command()
 @click.argument(
     "paths",
@@ -63,14 +74,7 @@ def main(ctx: click.Context, project: Path | None) -> None:
     help="Scan and evaluate only: print every call with its normalised props and hash, and "
     "every problem found. Reads no image and writes nothing.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="`json` prints one JSON object per line: a call record or a diagnostic.",
-)
+@_output_format("`json` prints one JSON object per line: a call record or a diagnostic.")
 @click.option(
     "-j",
     "--jobs",
@@ -322,14 +326,7 @@ _COLOR = click.option(
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Write nothing; print what would change as diffs."
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="`json` prints one JSON object per line: per call, per file, then a summary.",
-)
+@_output_format("`json` prints one JSON object per line: per call, per file, then a summary.")
 @_JOBS
 @_COLOR
 @click.pass_obj
@@ -398,14 +395,7 @@ def inject(
 
 @main.command()
 @_PATHS
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="`json` prints one JSON object per line: extract's, then inject's.",
-)
+@_output_format("`json` prints one JSON object per line: extract's, then inject's.")
 @_JOBS
 @_COLOR
 @click.pass_obj
