@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scan_speed.py
 	$(BIN)/python bench/extract_speed.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/render_speed.py
 
 clean:
 	rm -rf $(VENV) .typecheck .staticimg build *.egg-info
