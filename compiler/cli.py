@@ -61,13 +61,43 @@ def _output_format(help: str) -> Callable[[Callable[..., Any]], Callable[..., An
     )
 
 
-@main.command()
-@click.argument(
-    "paths",
-    nargs=-1,
-    type=click.Path(exists=True, path_type=Path),
-    metavar="[PATH]...",
+def _load(root: Path, paths: tuple[Path, ...]) -> tuple[Config, list[Diagnostic]]:
+    """The project's configuration, once every PATH is checked to lie inside it."""
+    config, config_problems = load_config(root)
+    for path in paths:
+        try:
+            config.relative(path)
+        except ValueError:
+            raise click.BadParameter(
+                f"{path} is outside the project root {root}", param_hint="PATH"
+            ) from None
+    return config, config_problems
+
+
+def _colour(color: bool | None) -> bool | None:
+    """--color/--no-color, else off when NO_COLOR is set, else click decides (a terminal)."""
+    return False if color is None and os.environ.get("NO_COLOR") else color
+
+
+_PATHS = click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
 )
+_JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes. Default: one per CPU core.",
+)
+_COLOR = click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the human output. Default: when writing to a terminal and NO_COLOR is unset.",
+)
+
+
+@main.command()
+@_PATHS
 @click.option(
     "--plan",
     is_flag=True,
@@ -75,18 +105,8 @@ def _output_format(help: str) -> Callable[[Callable[..., Any]], Callable[..., An
     "every problem found. Reads no image and writes nothing.",
 )
 @_output_format("`json` prints one JSON object per line: a call record or a diagnostic.")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes. Default: one per CPU core.",
-)
-@click.option(
-    "--color/--no-color",
-    default=None,
-    help="Colour the human output. Default: when writing to a terminal and NO_COLOR is unset.",
-)
+@_JOBS
+@_COLOR
 @click.pass_obj
 def extract(
     root: Path,
@@ -119,16 +139,8 @@ def extract(
       1  at least one error was reported
       2  usage error
     """
-    config, config_problems = load_config(root)
-    for path in paths:
-        try:
-            config.relative(path)
-        except ValueError:
-            raise click.BadParameter(
-                f"{path} is outside the project root {root}", param_hint="PATH"
-            ) from None
-    if color is None and os.environ.get("NO_COLOR"):
-        color = False
+    config, config_problems = _load(root, paths)
+    color = _colour(color)
     if not plan:
         if not config_problems:
             _report_if_unchanged(config, paths, output_format, color)
@@ -285,36 +297,6 @@ def clean(root: Path, dry_run: bool) -> None:
 # inject and build
 
 
-def _load(root: Path, paths: tuple[Path, ...]) -> tuple[Config, list[Diagnostic]]:
-    """The project's configuration, once every PATH is checked to lie inside it."""
-    config, config_problems = load_config(root)
-    for path in paths:
-        try:
-            config.relative(path)
-        except ValueError:
-            raise click.BadParameter(
-                f"{path} is outside the project root {root}", param_hint="PATH"
-            ) from None
-    return config, config_problems
-
-
-_PATHS = click.argument(
-    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
-)
-_JOBS = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes. Default: one per CPU core.",
-)
-_COLOR = click.option(
-    "--color/--no-color",
-    default=None,
-    help="Colour the human output. Default: when writing to a terminal and NO_COLOR is unset.",
-)
-
-
 @main.command()
 @_PATHS
 @click.option(
@@ -361,7 +343,7 @@ def inject(
       2  usage error
     """
     config, config_problems = _load(root, paths)
-    color = False if color is None and os.environ.get("NO_COLOR") else color
+    color = _colour(color)
     from staticimg.compiler import lock
     from staticimg.compiler.images.pipeline import scan_cache
     from staticimg.compiler.inject import file_diagnostics
@@ -418,7 +400,7 @@ def build(
       2  usage error
     """
     config, config_problems = _load(root, paths)
-    color = False if color is None and os.environ.get("NO_COLOR") else color
+    color = _colour(color)
     built = _run_extract(config, paths, jobs, config_problems, output_format, color)
     from staticimg.compiler.inject import inject as inject_calls
 
