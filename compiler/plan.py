@@ -52,11 +52,15 @@ class PlannedCall:
 class Plan:
     requests: tuple[ImageRequest, ...]
     diagnostics: tuple[Diagnostic, ...]
-    files_scanned: int
+    files: tuple[str, ...]  # every file discovery found, project-relative, in its order
     files_parsed: int
     seconds: float
     # Every call found, in file order then source order, whether or not it was planned.
     calls: tuple[PlannedCall, ...] = ()
+
+    @property
+    def files_scanned(self) -> int:
+        return len(self.files)
 
     @property
     def errors(self) -> int:
@@ -126,7 +130,7 @@ def make_plan(
     return Plan(
         requests=tuple(requests),
         diagnostics=tuple(diagnostics),
-        files_scanned=len(sources),
+        files=tuple(source.relative for source in sources),
         files_parsed=len(candidates),
         seconds=time.perf_counter() - started,
         calls=tuple(calls),

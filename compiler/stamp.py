@@ -69,13 +69,15 @@ def write(
     config: Config,
     paths: Sequence[Path],
     *,
+    discovered: Iterable[str],
     inputs: Iterable[Path],
     outputs: Iterable[Path],
     summary: dict[str, Any],
 ) -> bool:
-    """Record a build that reported nothing. Returns False (and writes nothing) when an input
-    is too recent to be trusted, or a file vanished meanwhile."""
-    discovered = _discovered(config, paths)
+    """Record a build that reported nothing: `discovered` is what the build's discovery found
+    (project-relative). Returns False (and writes nothing) when an input is too recent to be
+    trusted, or a file vanished meanwhile."""
+    discovered = sorted(discovered)
     pyproject = config.root / "pyproject.toml"
     input_files = [
         *([pyproject] if pyproject.exists() else []),

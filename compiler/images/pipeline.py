@@ -230,6 +230,7 @@ def _write_stamp(config: Config, paths: Iterable[Path], stage: _Stage, result: B
     stamp.write(
         config,
         list(paths),
+        discovered=result.plan.files,
         inputs={recipe.source.path for recipe in stage.recipes.values()},
         outputs=[
             *(config.output_path / name for name in sorted(stage.referenced)),
