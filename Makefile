@@ -23,8 +23,9 @@ demo: $(STAMP)
 	cd examples/site && { ../../$(BIN)/staticimg build; [ $$? -le 1 ]; }
 	cd examples/site && ../../$(BIN)/python render.py
 	@echo "The example site is in examples/site/public/ (index.html from Jinja templates,"
-	@echo "gallery.html from Python functions). Serve it and open http://localhost:8000/ :"
-	@echo "  $(BIN)/python -m http.server -d examples/site/public"
+	@echo "gallery.html from Python functions, notes.html from Markdown). Serve it, with the"
+	@echo "/_image endpoint, and open http://127.0.0.1:8000/ :"
+	@echo "  cd examples/site && ../../$(BIN)/staticimg serve --port 8000"
 
 test: $(STAMP) system-deps lint typecheck pytest
 

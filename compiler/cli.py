@@ -409,6 +409,71 @@ def build(
     sys.exit(EXIT_ERRORS if built.errors or result.failed else EXIT_OK)
 
 
+@main.command()
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--dir",
+    "site_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The folder to serve (the same as PATH). Default: public/ in the project root.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@_COLOR
+@click.pass_obj
+def serve(
+    root: Path,
+    path: Path | None,
+    site_dir: Path | None,
+    host: str,
+    port: int,
+    color: bool | None,
+) -> None:
+    """Preview a built site with its images, on a local web server.
+
+    Serves PATH (default: public/ in the project root) at /, the project's static root and
+    image output folder at their URLs, and the /_image endpoint, which transforms images on
+    demand as Astro's does. For previews, not production: see docs/endpoint.md for mounting
+    /_image in your Flask, Django, Starlette or FastAPI application. Stop with Ctrl-C.
+
+    \b
+    Examples:
+      staticimg serve
+      staticimg serve build/html --port 8080
+    """
+    if path is not None and site_dir is not None and path.resolve() != site_dir.resolve():
+        raise click.BadParameter("give the folder as PATH or as --dir, not both", param_hint="PATH")
+    config, config_problems = _load(root, ())
+    if config_problems:
+        from staticimg.compiler import report
+
+        for diagnostic in config_problems:
+            click.echo(report.format_diagnostic(diagnostic, root), color=_colour(color), err=True)
+    site = (path or site_dir or root / "public").resolve()
+    if not site.is_dir():
+        raise click.UsageError(
+            f"there is no folder {site} to serve: build the site first, or give its folder as PATH"
+        )
+    from staticimg.astro.types import ImageError
+    from staticimg.compiler.endpoint.serve import serve as serve_site
+
+    try:
+        serve_site(config, site, host, port)
+    except OSError as error:
+        message = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        raise click.ClickException(message) from None
+    except (ValueError, ImageError) as error:  # no image service that transforms images
+        raise click.ClickException(str(error)) from None
+
+
 def _report_injection(
     result: Injection,
     output_format: str,

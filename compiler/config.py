@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, get_type_hints
 
+from staticimg.astro.types import ImageSettings
 from staticimg.compiler.diagnostics import Diagnostic, Span
+
+# Remote patterns and host names are the runtime's (the `/_image` endpoint and `get_image`
+# match them too); imported here so `staticimg.compiler.config` still offers them.
+from staticimg.remote_patterns import RemotePattern as RemotePattern
+from staticimg.remote_patterns import normalise_host as normalise_host
 
 if TYPE_CHECKING:
     import jinja2
@@ -76,17 +82,6 @@ class JinjaSettings:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RemotePattern:
-    """One entry of `remote_patterns`: Astro's `image.remotePatterns`. An unset part matches
-    anything; see docs/configuration.md#remote-images for the wildcards."""
-
-    protocol: str | None = None  # "http" or "https"
-    hostname: str | None = None  # exact, `*.example.com` (one label) or `**.example.com` (any)
-    port: str | None = None  # "8080"; None or "" matches any port
-    pathname: str | None = None  # exact, `/images/*` (one segment) or `/images/**` (any)
-
-
 REMOTE_PATTERN_KEYS: Final = ("protocol", "hostname", "port", "pathname")
 
 
@@ -96,7 +91,16 @@ class Config:
     # Folders (relative to the root) whose files are scanned.
     source_roots: tuple[str, ...] = (".",)
     # gitignore-style patterns a file must match to be scanned...
-    include: tuple[str, ...] = ("*.py", "*.html", "*.htm", "*.jinja", "*.jinja2", "*.j2")
+    include: tuple[str, ...] = (
+        "*.py",
+        "*.html",
+        "*.htm",
+        "*.jinja",
+        "*.jinja2",
+        "*.j2",
+        "*.md",
+        "*.markdown",
+    )
     # ...and must not match (added to DEFAULT_EXCLUDED_DIRS, which always apply).
     exclude: tuple[str, ...] = ()
     # Which included files are Jinja templates; every `.py` file is Python.
@@ -124,6 +128,9 @@ class Config:
     remote_timeout: float = 30.0
     remote_max_redirects: int = 5
     jinja: JinjaSettings = field(default_factory=JinjaSettings)
+    # `[tool.staticimg.image]`: Astro's `image.*` (service, layout, breakpoints, …), with the
+    # allowlist above copied in, as every service hook receives it.
+    image: ImageSettings = field(default_factory=ImageSettings)
 
     @property
     def cache_path(self) -> Path:
@@ -160,10 +167,13 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     table = document.get("tool", {}).get("staticimg", {})
     reader = _TableReader(text)
     jinja_table = table.pop("jinja", {}) if isinstance(table, dict) else {}
+    image_table = table.pop("image", {}) if isinstance(table, dict) else {}
     patterns_key = next((k for k in _PATTERNS_SPELLINGS if isinstance(table, dict) and k in table),
                         None)  # fmt: skip
     patterns_value = table.pop(patterns_key) if patterns_key else None
-    values = reader.read(Config, table, "tool.staticimg", skip={"root", "jinja", "remote_patterns"})
+    values = reader.read(
+        Config, table, "tool.staticimg", skip={"root", "jinja", "remote_patterns", "image"}
+    )
     if patterns_key is not None:
         patterns = _remote_patterns(patterns_value, patterns_key, reader)
         if patterns is not None:
@@ -180,6 +190,7 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         reader.diagnostics.append(reader.diagnostic("url_prefix", message))
         del values["url_prefix"]
     config = Config(root, **values, jinja=JinjaSettings(**jinja_values))
+    config = dataclasses.replace(config, image=_image_settings(image_table, config, reader))
     diagnostics = reader.diagnostics
     if config.jinja.extensions:
         # Project-local extensions import the way the project's own code imports them.
@@ -193,32 +204,25 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     return config, diagnostics
 
 
+def _image_settings(table: Any, config: Config, reader: _TableReader) -> ImageSettings:
+    from staticimg.astro.settings import settings_from_table
+
+    if not isinstance(table, dict):
+        message = "`[tool.staticimg.image]` must be a table"
+        reader.diagnostics.append(reader.diagnostic("image", message))
+        table = {}
+    settings, problems = settings_from_table(table, {})
+    for key, message in problems:
+        reader.diagnostics.append(reader.diagnostic(key, f"[tool.staticimg.image] {message}"))
+    return dataclasses.replace(
+        settings, domains=config.domains, remote_patterns=tuple(config.remote_patterns)
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Remote sources
 
 _PATTERNS_SPELLINGS: Final = ("remote_patterns", "remote-patterns")
-# A host name as it may appear in a URL: letters, digits, hyphens, dots (and the IDNA form of
-# anything else). Ports, schemes, paths, `@` and wildcards are not part of it.
-_HOST_LABELS: Final = re.compile(
-    r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$"
-)
-
-
-def normalise_host(host: str) -> str | None:
-    """A host name or IP literal in the form URLs are compared in: lower case, IDNA (ASCII),
-    IPv6 without brackets. None when it is not a host name at all."""
-    host = host.strip()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
-    return ascii_host if _HOST_LABELS.match(ascii_host) else None
 
 
 def _remote_patterns(
@@ -278,9 +282,10 @@ def _remote_pattern(
 
 def _pattern_part_problem(part: str, value: str) -> tuple[str, str | None] | None:
     if part == "protocol":
-        if value.lower() not in ("http", "https"):
+        # "data" lets the `/_image` endpoint optimise data: URIs, as in Astro.
+        if value.lower() not in ("http", "https", "data"):
             return (
-                f'`protocol` must be "http" or "https", not {value!r}',
+                f'`protocol` must be "http", "https" or "data", not {value!r}',
                 'Write the scheme without "://" or ":", e.g. protocol = "https".',
             )
     elif part == "hostname":

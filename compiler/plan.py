@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from staticimg.compiler.astro_props import ASTRO_CALLEES, AstroRequest, plan_astro_call
 from staticimg.compiler.config import Config, JinjaSettings
 from staticimg.compiler.diagnostics import Diagnostic, Span
 from staticimg.compiler.props import ImageRequest, plan_call
@@ -25,8 +26,13 @@ from staticimg.compiler.scan.prefilter import might_contain_calls
 if TYPE_CHECKING:
     import jinja2
 
-# Template callees are looked up by name: templates get them as globals, not imports.
-TEMPLATE_CALLEES = frozenset({"StaticImage"})
+# Template callees are looked up by name: templates get them as globals, not imports
+# (`staticimg.jinja.install`). Astro's get_image is `astro_get_image` there: `get_image` is
+# Gatsby's helper.
+TEMPLATE_CALLEES = frozenset({"StaticImage", "Image", "Picture", "Svg", "astro_get_image"})
+
+# A call's request: Gatsby-style (`StaticImage`) or Astro-style (`Image`, `Picture`, …).
+Request = ImageRequest | AstroRequest
 # Parsing is the only expensive step; below this many files to parse, starting worker
 # processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
@@ -40,17 +46,23 @@ class PlannedCall:
     file: str  # project-relative, POSIX separators
     callee: str
     span: Span  # the callee name as written, the same as `ImageRequest.span`
-    request: ImageRequest | None  # None when planning found an error
+    request: Request | None  # None when planning found an error
     diagnostics: tuple[Diagnostic, ...]  # what `plan_call` reported for this call
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.is_error)
 
+    @property
+    def injectable(self) -> bool:
+        """Whether `staticimg inject` rewrites this call: Markdown images are looked up by
+        their props hash at render time instead (there is no call to give an argument)."""
+        return self.callee != "Markdown"
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    requests: tuple[ImageRequest, ...]
+    requests: tuple[Request, ...]
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]  # every file discovery found, project-relative, in its order
     files_parsed: int
@@ -114,7 +126,7 @@ def make_plan(
         scans += fresh
     else:
         scans += _scan_all(config.jinja, candidates, jobs or os.cpu_count() or 1)
-    requests: list[ImageRequest] = []
+    requests: list[Request] = []
     calls: list[PlannedCall] = []
     diagnostics: list[Diagnostic] = list(config_diagnostics)
     for scan in scans:
@@ -138,10 +150,17 @@ def make_plan(
 
 
 def plan_scan(scan: FileScan) -> list[PlannedCall]:
-    """Each call of one scanned file with what `plan_call` made of it."""
+    """Each call of one scanned file with what planning made of it. Dynamic Astro-style
+    calls are left out: the runtime renders them on demand."""
     planned = []
     for call in scan.calls:
-        request, problems = plan_call(call)
+        request: Request | None
+        if call.callee in ASTRO_CALLEES:
+            request, problems = plan_astro_call(call)
+            if request is None and not problems:
+                continue
+        else:
+            request, problems = plan_call(call)
         planned.append(
             PlannedCall(call.file, call.callee, call.name_span, request, tuple(problems))
         )
@@ -151,6 +170,8 @@ def plan_scan(scan: FileScan) -> list[PlannedCall]:
 def _may_contain_calls(source: SourceFile, data: bytes) -> bool:
     if source.kind is SourceKind.PYTHON:
         return might_contain_calls(data)
+    if source.kind is SourceKind.MARKDOWN:
+        return b"![" in data  # every Markdown image starts so; most .md files have none
     return any(name.encode() in data for name in TEMPLATE_CALLEES)
 
 
@@ -175,6 +196,8 @@ def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileSc
         from staticimg.compiler.scan.python import scan_python  # lazily: libcst is slow to import
 
         return scan_python(data, source.relative)
+    if source.kind is SourceKind.MARKDOWN:
+        return _scan_markdown_source(source, data)
     from staticimg.compiler.scan.jinja import scan_template
 
     try:
@@ -186,6 +209,20 @@ def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileSc
         diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
         return FileScan(source.relative, diagnostics=(diagnostic,))
     return scan_template(text, source.relative, template_environment(jinja), TEMPLATE_CALLEES)
+
+
+def _scan_markdown_source(source: SourceFile, data: bytes) -> FileScan:
+    from staticimg.compiler.scan.markdown import scan_markdown  # lazily, like the others
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"cannot decode this Markdown file as UTF-8: {exc.reason}"
+        hint = "Save the file as UTF-8, the encoding Markdown renderers read by default."
+        span = Span.of_byte(data, exc.start)
+        diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
+        return FileScan(source.relative, diagnostics=(diagnostic,))
+    return scan_markdown(text, source.relative)
 
 
 @functools.cache

@@ -16,8 +16,7 @@ from staticimg.compiler.diagnostics import Diagnostic, Severity, Span
 if TYPE_CHECKING:
     # Types only: a warm build reports through this module without importing the stages.
     from staticimg.compiler.images.pipeline import Build
-    from staticimg.compiler.plan import Plan
-    from staticimg.compiler.props import ImageRequest
+    from staticimg.compiler.plan import Plan, Request
 
 LINES_ABOVE = 2
 LINES_BELOW = 1
@@ -40,7 +39,7 @@ def json_lines(plan: Plan) -> Iterator[bytes]:
         yield orjson.dumps(record)
 
 
-def call_record(request: ImageRequest) -> dict[str, Any]:
+def call_record(request: Request) -> dict[str, Any]:
     return {
         "kind": "call",
         "file": request.file,
@@ -51,7 +50,7 @@ def call_record(request: ImageRequest) -> dict[str, Any]:
     }
 
 
-def format_call(request: ImageRequest) -> str:
+def format_call(request: Request) -> str:
     location = f"{request.file}:{request.span.line}:{request.span.column}"
     props = " ".join(
         f"{name}={orjson.dumps(value).decode()}" for name, value in request.props_dict().items()

@@ -28,10 +28,12 @@ __all__ = [
     "ImageDataError",
     "configure",
     "data_dir",
+    "find_pyproject",
     "is_development",
     "is_reference",
     "load",
     "reset",
+    "staticimg_table",
 ]
 
 DATA_DIR_ENV: Final = "STATICIMG_DATA_DIR"
@@ -181,25 +183,40 @@ def _stamp(folder: DataDir, reference: str) -> int | None:
         return None
 
 
-def _project_data_dir(start: Path) -> Path:
-    """`<root>/<cache_dir>/data` for the nearest folder at or above `start` with a
-    pyproject.toml (the compiler finds the project the same way); `start` if none has one."""
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` (the project the compiler finds too)."""
     for folder in (start, *start.parents):
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            return folder / _cache_dir(pyproject) / "data"
+            return pyproject
+    return None
+
+
+def staticimg_table(pyproject: Path) -> dict[str, Any]:
+    """`[tool.staticimg]` of `pyproject`; {} when it is missing, unreadable or not a table.
+
+    Lenient by design: `staticimg extract` reports a broken pyproject.toml (SI002); at render
+    time the defaults are the best guess, and a wrong one shows in what renders."""
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    tool = document.get("tool", {})
+    table = tool.get("staticimg", {}) if isinstance(tool, dict) else {}
+    return table if isinstance(table, dict) else {}
+
+
+def _project_data_dir(start: Path) -> Path:
+    """`<root>/<cache_dir>/data` for the nearest folder at or above `start` with a
+    pyproject.toml (the compiler finds the project the same way); `start` if none has one."""
+    pyproject = find_pyproject(start)
+    if pyproject is not None:
+        return pyproject.parent / _cache_dir(pyproject) / "data"
     return start / DEFAULT_CACHE_DIR / "data"
 
 
 def _cache_dir(pyproject: Path) -> str:
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, tomllib.TOMLDecodeError):
-        # `staticimg extract` reports a broken pyproject.toml (SI002); here the default is
-        # the best guess, and a wrong one shows up as a "no image data" message naming it.
-        return DEFAULT_CACHE_DIR
-    table = document.get("tool", {}).get("staticimg", {})
-    if not isinstance(table, dict):
-        return DEFAULT_CACHE_DIR
+    # A wrong guess shows up as a "no image data" message naming the folder it looked in.
+    table = staticimg_table(pyproject)
     value = table.get("cache_dir", table.get("cache-dir"))
     return value if isinstance(value, str) and value else DEFAULT_CACHE_DIR

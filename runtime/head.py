@@ -78,8 +78,20 @@ _PLAIN_HEAD: Final = Markup(_HEAD.replace("{nonce}", ""))
 
 def staticimg_head(*, nonce: str | None = None) -> Markup:
     """The `<style>`, `<noscript><style>` and `<script>` every page with images needs, once,
-    in `<head>`. `nonce` is written on all three for a Content-Security-Policy that uses one.
+    in `<head>` (and the Astro responsive-image `<style>` when `responsive_styles` is on).
+    `nonce` is written on each for a Content-Security-Policy that uses one.
     """
+    # Astro's responsive-image CSS, when `[tool.staticimg.image] responsive_styles = true`
+    # (imported here, not at the top: a Gatsby-only page must not load the Astro settings).
+    from staticimg.astro.styles import responsive_styles_for_head
+
+    astro_css = responsive_styles_for_head()
     if nonce is None:
-        return _PLAIN_HEAD
-    return Markup(_HEAD.replace("{nonce}", f' nonce="{attribute_value(nonce)}"'))
+        if not astro_css:
+            return _PLAIN_HEAD
+        return Markup(f"{_PLAIN_HEAD}<style>{astro_css}</style>")
+    attribute = f' nonce="{attribute_value(nonce)}"'
+    html = _HEAD.replace("{nonce}", attribute)
+    if astro_css:
+        html += f"<style{attribute}>{astro_css}</style>"
+    return Markup(html)

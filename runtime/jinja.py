@@ -27,6 +27,20 @@ from staticimg.static_image import StaticImage
 
 __all__ = ["GLOBALS", "StaticImageExtension", "install"]
 
+
+def _astro(name: str) -> Callable[..., Any]:
+    """An Astro-API global, imported when a template first calls it (a Gatsby-only site
+    never loads `staticimg.astro`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import staticimg.astro
+
+        return getattr(staticimg.astro, name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 GLOBALS: Final[dict[str, Callable[..., Any]]] = {
     "StaticImage": StaticImage,
     "GatsbyImage": GatsbyImage,
@@ -37,6 +51,12 @@ GLOBALS: Final[dict[str, Callable[..., Any]]] = {
     "with_art_direction": with_art_direction,
     "get_image_data": get_image_data,
     "get_low_resolution_image_url": get_low_resolution_image_url,
+    # Astro's image API. `get_image` in templates stays Gatsby's helper (already shipped);
+    # Astro's is `astro_get_image`.
+    "Image": _astro("Image"),
+    "Picture": _astro("Picture"),
+    "Svg": _astro("Svg"),
+    "astro_get_image": _astro("get_image"),
 }
 
 

@@ -135,9 +135,10 @@ class Decoded:
 # Public API
 
 
-def probe(path: Path, *, max_pixels: int) -> SourceInfo:
+def probe(path: Path | bytes, *, max_pixels: int) -> SourceInfo:
     """Header only: never decodes pixel data. Raises ImageError (SI301/SI307 when the file
-    cannot be read at all, SI303 not an image, SI304 a damaged header, SI305 too many pixels)."""
+    cannot be read at all, SI303 not an image, SI304 a damaged header, SI305 too many pixels).
+    `path` may also be the file's bytes, already in memory (as for `decode`)."""
     with _pixel_limit(max_pixels), _read(path) as fp:
         image = _open(fp, max_pixels)
         try:
@@ -147,7 +148,12 @@ def probe(path: Path, *, max_pixels: int) -> SourceInfo:
 
 
 def decode(
-    path: Path, *, min_width: int, min_height: int, max_pixels: int, all_frames: bool = False
+    path: Path | bytes,
+    *,
+    min_width: int,
+    min_height: int,
+    max_pixels: int,
+    all_frames: bool = False,
 ) -> Decoded:
     """Decode once, at the smallest JPEG draft scale whose oriented result still covers
     `min_width` × `min_height` (pass the source size for full resolution). The result is
@@ -195,7 +201,10 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
 
 
 @contextmanager
-def _read(path: Path) -> Iterator[IO[bytes]]:
+def _read(path: Path | bytes) -> Iterator[IO[bytes]]:
+    if isinstance(path, bytes):  # already in memory (the `/_image` endpoint's sources)
+        yield io.BytesIO(path)
+        return
     try:
         fp = path.open("rb")
     except FileNotFoundError:

@@ -11,6 +11,7 @@ and a changed source re-processes only the calls that use it. Nothing is ever de
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -22,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from staticimg.compiler import data, lock, stamp
+from staticimg.compiler.astro_props import AstroRequest
 from staticimg.compiler.atomic import is_temporary, write_bytes
 from staticimg.compiler.config import Config
 from staticimg.compiler.diagnostics import Diagnostic
 from staticimg.compiler.images.decode import ImageError, SourceInfo
 from staticimg.compiler.images.jobs import Job, JobResult, Task
-from staticimg.compiler.images.recipe import Recipe, make_recipe
+from staticimg.compiler.images.recipe import Geometry, Output, Recipe, make_recipe
 from staticimg.compiler.images.schedule import Workers, default_workers
 from staticimg.compiler.images.sources import (
     SourceFile,
@@ -36,12 +38,13 @@ from staticimg.compiler.images.sources import (
     is_remote,
     resolve_src,
 )
-from staticimg.compiler.plan import Plan, make_plan
-from staticimg.compiler.props import ImageRequest
+from staticimg.compiler.plan import Plan, Request, make_plan
 from staticimg.compiler.scan.cache import FOLDER as SCAN_FOLDER
 from staticimg.compiler.scan.cache import ScanCache
 
 if TYPE_CHECKING:
+    from staticimg.astro.types import ImageService
+    from staticimg.compiler.images.astro import AstroRecipe
     from staticimg.compiler.images.remote import Fetched
 
 Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
@@ -194,6 +197,7 @@ def _build(
     )
     stage = _Stage(config)
     recipes = stage.plan_recipes(plan.requests)
+    stage.write_copies()
     job_list = stage.jobs()
     done = 0
 
@@ -283,19 +287,21 @@ class _Stage:
     written: dict[str, int] = field(default_factory=dict)  # name → bytes
     referenced: set[str] = field(default_factory=set)
     _by_digest: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    recipes: dict[str, Recipe] = field(default_factory=dict)  # props hash → recipe
+    recipes: dict[str, Recipe | AstroRecipe] = field(default_factory=dict)  # props hash →
     _job_calls: dict[tuple[str, int, int, bool], list[str]] = field(default_factory=dict)
     # Remote sources: use cached copies only, never connect (the survey for `clean`).
     offline: bool = False
     remote: int = 0  # remote URLs this build used
+    _probes: ProbeCache | None = None
+    _image_service: ImageService | None = None
 
     # -- names, without pixels
 
-    def plan_recipes(self, requests: Sequence[ImageRequest]) -> dict[str, Recipe]:
+    def plan_recipes(self, requests: Sequence[Request]) -> dict[str, Recipe | AstroRecipe]:
         files: dict[Path, SourceFile | SourceProblem] = {}
         infos: dict[str, SourceInfo | ImageError] = {}
         index = SourceIndex.load(self.config.cache_path / SOURCE_INDEX)
-        probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
+        probes = self._probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
         recipes = self.recipes
         fetched = self._fetch_remote(requests)
         for request in requests:
@@ -317,7 +323,11 @@ class _Stage:
                         raise local
                     source = local
             except SourceProblem as problem:
-                self._fail(request, problem.code, problem.message, problem.hint)
+                if not _left_to_the_page(request, problem):
+                    self._fail(request, problem.code, problem.message, problem.hint)
+                continue
+            if isinstance(request, AstroRequest):
+                self._plan_astro(request, source, infos)
                 continue
             if source.digest not in infos:
                 infos[source.digest] = probes.probe(source, self.config.max_image_pixels)
@@ -338,7 +348,71 @@ class _Stage:
         probes.save()
         return recipes
 
-    def _fetch_remote(self, requests: Sequence[ImageRequest]) -> dict[str, Fetched | SourceProblem]:
+    def _plan_astro(
+        self, request: AstroRequest, source: SourceFile, infos: dict[str, SourceInfo | ImageError]
+    ) -> None:
+        """Plan a static Astro-style call: an SVG source is sized from its text, a raster
+        one probed like any other."""
+        from staticimg.compiler.images import astro
+
+        info: SourceInfo | None = None
+        try:
+            svg = astro.svg_source(source)
+            if svg is None and request.kind != "svg":
+                if source.digest not in infos:
+                    assert self._probes is not None
+                    infos[source.digest] = self._probes.probe(source, self.config.max_image_pixels)
+                probed = infos[source.digest]
+                if isinstance(probed, ImageError):
+                    self._fail(request, probed.code, _about(source, probed.message), probed.hint)
+                    return
+                info = probed
+            service = self._service()
+            recipe = astro.plan(request, source, svg or info, self.config, service)
+        except astro.Refused as refused:
+            self._fail(request, refused.code, refused.message, refused.hint,
+                       at_source=refused.at_source)  # fmt: skip
+            return
+        self.recipes[request.hash] = recipe
+        self.diagnostics.extend(recipe.warnings)
+        self._by_digest[source.digest].append(request.hash)
+        self.referenced.update(recipe.names)
+
+    def _service(self) -> ImageService:
+        if self._image_service is None:
+            from staticimg.astro.types import ImageError as ServiceError
+            from staticimg.compiler.images.astro import Refused
+            from staticimg.compiler.services import load_build_service
+
+            # A project's own service imports the way the project's own code imports it.
+            if str(self.config.root) not in sys.path:
+                sys.path.insert(0, str(self.config.root))
+            try:
+                self._image_service = load_build_service(
+                    self.config.image, max_pixels=self.config.max_image_pixels
+                )
+            except ServiceError as error:
+                raise Refused("SI309", error.message, error.hint, at_source=False) from None
+        return self._image_service
+
+    def write_copies(self) -> None:
+        """The files of Astro-style calls that no worker makes: copies of their sources
+        (SVG, GIF fallbacks, the passthrough service, originals for CDNs) and the files of a
+        user's own local service, which transforms them itself."""
+        from staticimg.compiler.images import astro
+
+        existing = _listdir(self.config.output_path)
+        for key, recipe in self.recipes.items():
+            if isinstance(recipe, Recipe) or key in self.failed:
+                continue
+            try:
+                for name, size in astro.write_files(recipe, existing, self.config,
+                                                    self._service()):  # fmt: skip
+                    self.written[name] = size
+            except astro.Refused as refused:
+                self._fail(recipe.request, refused.code, refused.message, refused.hint)
+
+    def _fetch_remote(self, requests: Sequence[Request]) -> dict[str, Fetched | SourceProblem]:
         """Every remote `src`, downloaded (or found in the cache) before any recipe is made."""
         urls = {request.src for request in requests if is_remote(request.src)}
         if not urls:
@@ -348,7 +422,7 @@ class _Stage:
         self.remote = len(urls)
         return fetch_all(urls, self.config, offline=self.offline)
 
-    def _remote_source(self, request: ImageRequest, fetched: Fetched | SourceProblem) -> SourceFile:
+    def _remote_source(self, request: Request, fetched: Fetched | SourceProblem) -> SourceFile:
         if isinstance(fetched, SourceProblem):
             raise fetched
         if fetched.stale is not None:  # the origin is down: built from the cached copy
@@ -365,7 +439,9 @@ class _Stage:
         existing = _listdir(self.config.output_path)
         # One job per source and way of decoding it: a call's pixels depend on its own draft
         # reduction and frame mode (see `recipe.decode_reduction`), never on its neighbours.
-        tasks: dict[tuple[str, int, bool], list[tuple[Recipe, Task]]] = defaultdict(list)
+        tasks: dict[tuple[str, int, bool], list[tuple[Recipe | AstroRecipe, Task]]] = defaultdict(
+            list
+        )
         for recipe in self.recipes.values():
             missing = tuple(o for o in recipe.outputs if o.name not in existing)
             spec = recipe.placeholder_spec
@@ -376,19 +452,19 @@ class _Stage:
                     self.placeholders[spec.key] = cached
             wants_placeholder = spec is not None and spec.key not in self.placeholders
             if missing or wants_placeholder:
-                task = Task(
-                    recipe.geometry,
-                    recipe.outputs,
-                    frozenset(o.name for o in missing),
-                    spec if wants_placeholder else None,
-                )
                 group = (recipe.source.digest, recipe.reduction, recipe.all_frames)
-                tasks[group].append((recipe, task))
+                names = frozenset(o.name for o in missing)
+                for geometry, outputs in _geometries(recipe):
+                    if wants_placeholder or names.intersection(o.name for o in outputs):
+                        task = Task(geometry, outputs, names, spec if wants_placeholder else None)
+                        tasks[group].append((recipe, task))
+                        wants_placeholder = False  # one task makes the call's placeholder
         return [self._job(pairs) for pairs in tasks.values()]
 
-    def _job(self, pairs: list[tuple[Recipe, Task]]) -> Job:
+    def _job(self, pairs: list[tuple[Recipe | AstroRecipe, Task]]) -> Job:
         first = pairs[0][0]
         source, info, reduction = first.source, first.info, first.reduction
+        assert info is not None  # only raster sources have outputs to encode
         # Asking draft() for 1/reduction of the size makes it pick exactly that reduction.
         min_width, min_height = info.width // reduction, info.height // reduction
         cost = min_width * min_height * (info.frames if first.all_frames else 1)
@@ -428,6 +504,9 @@ class _Stage:
         for key, recipe in self.recipes.items():
             if key in self.failed:
                 continue
+            if not isinstance(recipe, Recipe):
+                records[key] = recipe.record
+                continue
             spec = recipe.placeholder_spec
             values = self.placeholders.get(spec.key, {}) if spec else {}
             records[key] = data.image_data(recipe, values, self.config.url_prefix)
@@ -452,7 +531,7 @@ class _Stage:
 
     def _fail(
         self,
-        request: ImageRequest,
+        request: Request,
         code: str,
         message: str,
         hint: str | None,
@@ -464,6 +543,24 @@ class _Stage:
         diagnostic = Diagnostic(code, message, request.file, span, prop=prop, hint=hint)
         self.diagnostics.append(diagnostic)
         self.failed[request.hash] = diagnostic
+
+
+def _geometries(recipe: Recipe | AstroRecipe) -> tuple[tuple[Geometry, tuple[Output, ...]], ...]:
+    """A call's outputs by the geometry that makes them: one for `StaticImage`, one or more
+    for an Astro-style call."""
+    if isinstance(recipe, Recipe):
+        return ((recipe.geometry, recipe.outputs),)
+    return recipe.groups
+
+
+def _left_to_the_page(request: Request, problem: SourceProblem) -> bool:
+    """A Markdown image whose remote URL is not allowed stays a plain `<img>`, as in Astro:
+    Markdown authors link images from anywhere, and only allowed hosts are optimised."""
+    return (
+        isinstance(request, AstroRequest)
+        and request.callee == "Markdown"
+        and (problem.code == "SI306")
+    )
 
 
 def _job_key(job: Job) -> tuple[str, int, int, bool]:

@@ -43,13 +43,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import orjson
 
 from staticimg.compiler.atomic import TEMP_MARKER, write_bytes
-from staticimg.compiler.config import Config, RemotePattern, normalise_host
+from staticimg.compiler.config import Config
 from staticimg.compiler.images.sources import DIGEST_SIZE, SourceFile, SourceProblem
+from staticimg.remote_patterns import (
+    RemoteURL,
+    RemoteURLError,
+    is_allowed,
+    match_hostname,
+    match_pathname,
+    match_pattern,
+    match_port,
+    match_protocol,
+)
+from staticimg.remote_patterns import parse_url as _parse_url
 
 __all__ = [
     "FOLDER",
@@ -85,170 +96,16 @@ _ALLOW_HINT_DOCS: Final = "docs/security.md"
 
 
 # --------------------------------------------------------------------------------------------
-# URLs
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteURL:
-    """An http(s) URL, normalised the way it is matched and requested.
-
-    `host` is lower case ASCII (IDNA), IPv6 without brackets; `port` is None for the scheme's
-    default; `path` has its dot segments resolved (so `/images/../secret` cannot pass a
-    `/images/**` pattern and then reach `/secret`) and is percent-encoded."""
-
-    scheme: str  # "http" or "https"
-    host: str
-    port: int | None
-    path: str
-    query: str
-
-    @property
-    def effective_port(self) -> int:
-        return self.port if self.port is not None else (443 if self.scheme == "https" else 80)
-
-    @property
-    def port_string(self) -> str:
-        """What the WHATWG URL API calls `port`: empty for the scheme's default."""
-        return "" if self.port is None else str(self.port)
-
-    @property
-    def netloc(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port is None else f"{host}:{self.port}"
-
-    @property
-    def target(self) -> str:
-        """The request target: path and query."""
-        return self.path + (f"?{self.query}" if self.query else "")
-
-    @property
-    def text(self) -> str:
-        return f"{self.scheme}://{self.netloc}{self.target}"
-
-    @property
-    def display(self) -> str:
-        """The URL without its query, path decoded: what messages and output names use."""
-        return f"{self.scheme}://{self.netloc}{unquote(self.path)}"
-
-
-_PATH_SAFE: Final = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE: Final = _PATH_SAFE + "?"
-_DOT: Final = frozenset({".", "%2e"})
-_DOT_DOT: Final = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
-_FORBIDDEN_IN_URL: Final = re.compile(r"[\x00-\x1f\x7f\\]")
+# URLs: parsing and Astro's matching live in the runtime (staticimg.remote_patterns), which the
+# `/_image` endpoint and `get_image` share; here they only gain the build's diagnostic.
 
 
 def parse_url(text: str) -> RemoteURL:
     """Raises SourceProblem SI306 when `text` is not an http(s) URL staticimg will request."""
-    if _FORBIDDEN_IN_URL.search(text):
-        # Backslashes and control characters are read differently by different URL parsers
-        # (Astro's CVE-2025-58179 allowlist bypass): refuse rather than guess which is meant.
-        raise _refused(text, "contains a backslash or a control character")
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise _refused(text, f"is not a valid URL ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise _refused(text, f"uses the {scheme or 'no'} scheme; only http and https are fetched")
-    if parts.username is not None or parts.password is not None:
-        raise _refused(text, "carries a user name or password; staticimg sends no credentials")
-    host = normalise_host(parts.hostname or "")
-    if not host:
-        raise _refused(text, "has no valid host name")
-    if port is not None and port == (443 if scheme == "https" else 80):
-        port = None
-    if port == 0:
-        raise _refused(text, "names port 0")
-    return RemoteURL(scheme, host, port, _normal_path(parts.path), quote(parts.query, _QUERY_SAFE))
-
-
-def _normal_path(path: str) -> str:
-    """RFC 3986 dot-segment removal, also for percent-encoded dots (as WHATWG URLs do)."""
-    segments: list[str] = []
-    parts = quote(path, _PATH_SAFE).split("/")[1:] if path else [""]
-    for index, segment in enumerate(parts):
-        last = index == len(parts) - 1
-        lowered = segment.lower()
-        if lowered in _DOT_DOT:
-            if segments:
-                segments.pop()
-            if last:
-                segments.append("")
-        elif lowered in _DOT:
-            if last:
-                segments.append("")
-        else:
-            segments.append(segment)
-    return "/" + "/".join(segments)
-
-
-# --------------------------------------------------------------------------------------------
-# Matching (Astro's IH/remote.ts: each part matches when the pattern leaves it unset)
-
-
-def match_protocol(url: RemoteURL, protocol: str | None) -> bool:
-    return not protocol or url.scheme == protocol.lower()
-
-
-def match_port(url: RemoteURL, port: str | None) -> bool:
-    """Astro compares `url.port`, which is empty for the default port, so a pattern with
-    port "443" never matched https://host/. Here an explicit default port matches it too."""
-    if not port:
-        return True
-    return port == url.port_string or port == str(url.effective_port)
-
-
-def match_hostname(url: RemoteURL, hostname: str | None, allow_wildcard: bool = True) -> bool:
-    if not hostname:
-        return True
-    if not allow_wildcard or not hostname.startswith("*"):
-        return url.host == hostname
-    if hostname.startswith("**."):
-        suffix = hostname[2:]  # ".example.com"
-        return url.host.endswith(suffix) and url.host != suffix[1:]
-    if hostname.startswith("*."):
-        suffix = hostname[1:]
-        if not url.host.endswith(suffix) or url.host == suffix[1:]:
-            return False
-        return "." not in url.host[: -len(suffix)]
-    return False
-
-
-def match_pathname(url: RemoteURL, pathname: str | None, allow_wildcard: bool = True) -> bool:
-    if not pathname:
-        return True
-    if not allow_wildcard or not pathname.endswith("*"):
-        return url.path == pathname
-    if pathname.endswith("/**"):
-        prefix = pathname[:-2]  # "/en/"
-        return url.path.startswith(prefix) and url.path != prefix
-    if pathname.endswith("/*"):
-        prefix = pathname[:-1]
-        if not url.path.startswith(prefix):
-            return False
-        rest = url.path[len(prefix) :]
-        return bool(rest) and "/" not in rest
-    return False
-
-
-def match_pattern(url: RemoteURL, pattern: RemotePattern) -> bool:
-    return (
-        match_protocol(url, pattern.protocol)
-        and match_hostname(url, pattern.hostname, allow_wildcard=True)
-        and match_port(url, pattern.port)
-        and match_pathname(url, pattern.pathname, allow_wildcard=True)
-    )
-
-
-def is_allowed(
-    url: RemoteURL, domains: Iterable[str], remote_patterns: Iterable[RemotePattern]
-) -> bool:
-    """Astro's `isRemoteAllowed`: an exact domain (any scheme, port and path) or a pattern."""
-    return any(url.host == domain for domain in domains) or any(
-        match_pattern(url, pattern) for pattern in remote_patterns
-    )
+        return _parse_url(text)
+    except RemoteURLError as error:
+        raise _refused(text, error.why) from None
 
 
 def refusal(src: str, config: Config) -> SourceProblem | None:

@@ -133,7 +133,8 @@ def inject(
     store = Records(config, records)
     by_file: dict[str, list[PlannedCall]] = defaultdict(list)
     for call in plan.calls:
-        by_file[call.file].append(call)
+        if call.injectable:
+            by_file[call.file].append(call)
     files = [
         _inject_file(config, file, calls, store, write) for file, calls in sorted(by_file.items())
     ]

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
+from staticimg.compiler.astro_props import AstroRequest
 from staticimg.compiler.config import Config
 from staticimg.compiler.data import data_file
 from staticimg.compiler.diagnostics import Diagnostic, Span
@@ -115,7 +116,7 @@ def diagnostic_line(diagnostic: Diagnostic) -> str:
     return f"{diagnostic.code} {location}: {_one_line(diagnostic.message)}"
 
 
-def _record_line(error: Any, request: ImageRequest) -> str:
+def _record_line(error: Any, request: ImageRequest | AstroRequest) -> str:
     """The line for an image-stage error record (`Diagnostic.to_json()`).
 
     The record was written when the call sat where the last extract saw it; the location is

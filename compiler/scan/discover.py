@@ -20,6 +20,12 @@ from staticimg.compiler.config import DEFAULT_EXCLUDED_DIRS, Config
 class SourceKind(enum.Enum):
     PYTHON = "python"
     TEMPLATE = "template"
+    MARKDOWN = "markdown"
+
+
+# Markdown files, whose images `scan.markdown` finds; a suffix configured as a Jinja
+# template suffix (`.md` rendered by Jinja) stays a template.
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,8 @@ class _Matcher:
             return SourceKind.PYTHON
         if lower.endswith(self.template_suffixes):
             return SourceKind.TEMPLATE
+        if lower.endswith(MARKDOWN_SUFFIXES):
+            return SourceKind.MARKDOWN
         return None
 
     def wants_file(self, relative: str) -> bool:

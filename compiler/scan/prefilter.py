@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-DEFAULT_CALLEES = frozenset({"staticimg.StaticImage"})
+DEFAULT_CALLEES = frozenset(
+    {
+        "staticimg.StaticImage",
+        "staticimg.astro.Image",
+        "staticimg.astro.Picture",
+        "staticimg.astro.get_image",
+        "staticimg.astro.Svg",
+    }
+)
 
 
 def might_contain_calls(data: bytes, callees: frozenset[str] = DEFAULT_CALLEES) -> bool:

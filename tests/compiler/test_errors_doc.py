@@ -66,6 +66,24 @@ def test_section_heading_names_the_code(code: str) -> None:
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
 
+# The user-written service the SI309 example names in its pyproject.toml.
+NARROW_SERVICE = """\
+from staticimg.astro.service import BaseLocalService
+from staticimg.astro.types import ImageError
+
+
+class NarrowService(BaseLocalService):
+    def validate_options(self, options, config):
+        if (options.get("width") or 0) > 1000:
+            raise ImageError("TooWide", "images wider than 1000 px are refused")
+        return super().validate_options(options, config)
+
+    def transform(self, data, transform, config):
+        return data, "jpg"
+"""
+# Codes that only the image stage reports (the others are found by planning).
+IMAGE_STAGE = ("SI3", "SI209")
+
 
 def image_files(folder: Path) -> None:
     """The files the image examples name (see the introduction of the Images section)."""
@@ -75,6 +93,10 @@ def image_files(folder: Path) -> None:
     (folder / "broken.jpg").write_bytes(whole[: len(whole) // 2])
     (folder / "huge.png").write_bytes((FIXTURES / "bomb.png").read_bytes())
     (folder / "spinner.gif").write_bytes((FIXTURES / "animated.gif").read_bytes())
+    (folder / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 32"><rect width="64" '
+        'height="32"/></svg>'
+    )
     locked = folder / "locked.jpg"
     locked.write_bytes(whole)
     locked.chmod(0)
@@ -85,9 +107,13 @@ def reported(example: Example, tmp_path: Path) -> list[str]:
     target.parent.mkdir(parents=True, exist_ok=True)
     if not (tmp_path / "pyproject.toml").exists():
         (tmp_path / "pyproject.toml").write_text("[tool.staticimg]\njobs = 1\n")
+    if example.code == "SI309":
+        (tmp_path / "app" / "narrow.py").write_text(NARROW_SERVICE)
+        with (tmp_path / "pyproject.toml").open("a") as pyproject:
+            pyproject.write('[tool.staticimg.image]\nservice = "app.narrow:NarrowService"\n')
     target.write_bytes(example.text.encode(example.encoding))
     config, problems = load_config(tmp_path)
-    if not example.code.startswith("SI3"):
+    if not example.code.startswith(IMAGE_STAGE):
         plan = make_plan(config, config_diagnostics=problems)
         return [d.code for d in plan.diagnostics]
     image_files(target.parent)

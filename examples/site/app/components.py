@@ -19,6 +19,7 @@ from html import escape
 import staticimg as si
 from staticimg import GatsbyImage, StaticImage, get_image, with_art_direction
 from staticimg import StaticImage as Img
+from staticimg.astro import Image
 
 IMAGES = "../images"
 CARD_WIDTH = 320
@@ -130,3 +131,17 @@ def deep_field() -> str:
         __image_data="3f6b94c2b3b1ce865bfc",
     )
     return f"<figure>{image}<figcaption>The Hubble deep field, square crop</figcaption></figure>"
+
+
+def rocket_card() -> str:
+    """Astro's `Image`: a fixed layout makes a 1x and a 2x file; `priority` is a rendering
+    prop (loading, decoding, fetchpriority), so it could change per page."""
+    image = Image(
+        src=f"{IMAGES}/rocket.jpg",
+        alt="A rocket on the launch pad",
+        width=CARD_WIDTH // 2,
+        layout="fixed",
+        class_="rocket",
+        __image_data="463a2d9614e01a749fe3",
+    )
+    return f"<figure>{image}<figcaption>An Astro-style Image, fixed layout</figcaption></figure>"

@@ -7,11 +7,14 @@ the same shell); `gallery()` assembles the components into a page.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from app import components
 from staticimg import staticimg_head
+from staticimg.astro.markdown import render_markdown
 
-NAV = (("index.html", "Journal"), ("gallery.html", "Gallery"))
+NAV = (("index.html", "Journal"), ("gallery.html", "Gallery"), ("notes.html", "Notes"))
+CONTENT = Path(__file__).resolve().parents[1] / "content"
 CURRENT = ' aria-current="page"'
 
 
@@ -46,7 +49,16 @@ def gallery() -> str:
             "<div class='prose'><h2>Prints</h2></div>",
             components.cards("Morning coffee on the quay"),
             components.deep_field(),
+            components.rocket_card(),
             "</main>",
         ]
     )
     return layout("Gallery · staticimg example", "gallery.html", body)
+
+
+def notes() -> str:
+    """A Markdown page: its images were found and built by `staticimg build`, and the
+    markdown-it plugin renders each one from its image data (by the file's project-relative
+    path and the image's src: no codemod touches Markdown)."""
+    html = render_markdown((CONTENT / "notes.md").read_text(encoding="utf-8"), "content/notes.md")
+    return layout("Field notes", "notes.html", f"<main><div class='prose'>{html}</div></main>")

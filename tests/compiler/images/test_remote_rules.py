@@ -356,8 +356,14 @@ def test_patterns_as_an_array_of_tables(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('remote_patterns = [{ protocol = "ftp" }]', '`protocol` must be "http" or "https"'),
-        ('remote_patterns = [{ protocol = "https:" }]', '`protocol` must be "http" or "https"'),
+        (
+            'remote_patterns = [{ protocol = "ftp" }]',
+            '`protocol` must be "http", "https" or "data"',
+        ),
+        (
+            'remote_patterns = [{ protocol = "https:" }]',
+            '`protocol` must be "http", "https" or "data"',
+        ),
         ('remote_patterns = [{ hostname = "cdn.*.example.com" }]', "is not a host name"),
         ('remote_patterns = [{ hostname = "https://example.com" }]', "is not a host name"),
         ('remote_patterns = [{ pathname = "images/**" }]', "must start with `/`"),

@@ -40,6 +40,7 @@ def relative(config: Config, paths: list[Path] | None = None) -> list[tuple[str,
 def test_defaults_scan_python_and_templates_and_skip_the_usual_folders(tmp_path: Path) -> None:
     make_tree(tmp_path)
     assert relative(Config(tmp_path)) == [
+        ("README.md", SourceKind.MARKDOWN),
         ("app/pages.py", SourceKind.PYTHON),
         ("docs/legacy/old.py", SourceKind.PYTHON),
         ("templates/email.jinja", SourceKind.TEMPLATE),
