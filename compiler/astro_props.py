@@ -19,6 +19,7 @@ from typing import Any, Final
 from staticimg.compiler.diagnostics import Diagnostic, Span
 from staticimg.compiler.props import (
     _SKIP,
+    CROP_FOCUS_NAMES,
     INJECTED_PROPS,
     MAX_DENSITY,
     MAX_DIMENSION,
@@ -35,6 +36,7 @@ from staticimg.compiler.props import (
     _Report,
     _run,
     _show,
+    _squash,
     _src,
     _string,
 )
@@ -99,11 +101,6 @@ OUTPUT_FORMATS: Final[Mapping[str, str]] = MappingProxyType(
     {"avif": "avif", "png": "png", "webp": "webp", "jpeg": "jpeg", "jpg": "jpg", "svg": "svg"}
 )
 QUALITY_PRESETS: Final = ("low", "mid", "high", "max")
-_POSITION_WORDS: Final = frozenset({"top", "bottom", "left", "right", "center", "centre"})
-_GRAVITIES: Final = frozenset(
-    {"north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest",
-     "entropy", "attention"}
-)  # fmt: skip
 
 
 def _quality(value: Any, at: _At) -> int | str:
@@ -150,10 +147,7 @@ def _position(value: Any, at: _At) -> str:
     `data-astro-image-pos`), sharp's gravities and its strategies: what a crop can be placed
     by. Percentages and lengths cannot place a crop (sharp refuses them too)."""
     text = _string(value, at).strip()
-    words = text.lower().replace("-", " ").replace("_", " ").split()
-    if (len(words) == 1 and words[0] in _GRAVITIES | _POSITION_WORDS) or (
-        len(words) == 2 and all(w in _POSITION_WORDS for w in words)
-    ):
+    if _squash(text) in CROP_FOCUS_NAMES:
         return text
     raise _Reject(
         "SI205",

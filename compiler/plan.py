@@ -196,33 +196,31 @@ def scan_source(jinja: JinjaSettings, source: SourceFile, data: bytes) -> FileSc
         from staticimg.compiler.scan.python import scan_python  # lazily: libcst is slow to import
 
         return scan_python(data, source.relative)
+    text = _text(source, data)
+    if isinstance(text, FileScan):
+        return text
     if source.kind is SourceKind.MARKDOWN:
-        return _scan_markdown_source(source, data)
+        from staticimg.compiler.scan.markdown import scan_markdown  # lazily, like the others
+
+        return scan_markdown(text, source.relative)
     from staticimg.compiler.scan.jinja import scan_template
 
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"cannot decode this template as UTF-8: {exc.reason}"
-        hint = "Save the template as UTF-8, the encoding Jinja's loaders read by default."
-        span = Span.of_byte(data, exc.start)
-        diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
-        return FileScan(source.relative, diagnostics=(diagnostic,))
     return scan_template(text, source.relative, template_environment(jinja), TEMPLATE_CALLEES)
 
 
-def _scan_markdown_source(source: SourceFile, data: bytes) -> FileScan:
-    from staticimg.compiler.scan.markdown import scan_markdown  # lazily, like the others
-
+def _text(source: SourceFile, data: bytes) -> str | FileScan:
+    """A template's or Markdown file's text, or the scan that reports why it has none."""
+    markdown = source.kind is SourceKind.MARKDOWN
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig" if markdown else "utf-8")
     except UnicodeDecodeError as exc:
-        message = f"cannot decode this Markdown file as UTF-8: {exc.reason}"
-        hint = "Save the file as UTF-8, the encoding Markdown renderers read by default."
+        what, reader = ("Markdown file", "Markdown renderers") if markdown else (
+            "template", "Jinja's loaders")  # fmt: skip
+        message = f"cannot decode this {what} as UTF-8: {exc.reason}"
+        hint = f"Save the {what} as UTF-8, the encoding {reader} read by default."
         span = Span.of_byte(data, exc.start)
         diagnostic = Diagnostic("SI112", message, source.relative, span, hint=hint)
         return FileScan(source.relative, diagnostics=(diagnostic,))
-    return scan_markdown(text, source.relative)
 
 
 @functools.cache

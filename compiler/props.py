@@ -349,6 +349,16 @@ CROP_FOCUS_NAMES: Final[Mapping[str, CropFocus]] = MappingProxyType(
         "left": "west",
         "lefttop": "northwest",
         "topleft": "northwest",
+        # CSS object-position pairs with "center" (Astro's `position`)
+        "centercenter": "center",
+        "centertop": "north",
+        "topcenter": "north",
+        "centerbottom": "south",
+        "bottomcenter": "south",
+        "leftcenter": "west",
+        "centerleft": "west",
+        "rightcenter": "east",
+        "centerright": "east",
     }
 )
 

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from staticimg import data_store, notice
 from staticimg.gatsby_image import GatsbyImage
+from staticimg.injected import pop_injected
 
 __all__ = ["BUILD_PROPS", "StaticImage", "StaticImageHTML"]
 
@@ -51,9 +52,6 @@ BUILD_PROPS: Final = frozenset(
     }
 )
 
-_IMAGE_DATA: Final = ("__image_data", "__imageData")
-_ERROR: Final = "__error"
-
 
 class StaticImageHTML(Markup):
     """What StaticImage returns: its HTML, as `Markup`, carrying the image data it shows.
@@ -73,14 +71,7 @@ def StaticImage(src: str | None = None, alt: str | None = None, **props: Any) ->
     image data (the build has not run, or failed for this call) it renders a visible
     warning in development and an empty hidden element in production, and logs why.
     """
-    image_data: Any = None
-    error: Any = None
-    for key in [key for key in props if key[:1] == "_"]:
-        kind = _injected(key)
-        if kind == "image":
-            image_data = props.pop(key)
-        elif kind == "error":
-            error = props.pop(key)
+    image_data, error = pop_injected(props)
     if not BUILD_PROPS.isdisjoint(props):
         for key in BUILD_PROPS.intersection(props):
             del props[key]
@@ -115,26 +106,3 @@ def StaticImage(src: str | None = None, alt: str | None = None, **props: Any) ->
     html = StaticImageHTML(GatsbyImage(image_data, alt, **props))
     html.image_data = record
     return html
-
-
-def _injected(key: str) -> str | None:
-    """Whether `key` is one of the props `inject` adds: "image", "error", or None.
-
-    `_<Class>__image_data` and `_<Class>__error` count too: the private-name form Python
-    gives `__image_data` when it is mangled inside `class <Class>:`. CPython (3.11 to 3.13)
-    mangles names and attributes there, not the keyword of a call, so an injected call in a
-    class body normally arrives unmangled; accepting both costs nothing and keeps working
-    if the keyword is ever spelled through a mangled name. No other prop starts with `_`.
-    """
-    if key in _IMAGE_DATA:
-        return "image"
-    if key == _ERROR:
-        return "error"
-    if key.startswith("__"):
-        return None
-    for name in _IMAGE_DATA:
-        if key.endswith(name) and len(key) > len(name) + 1:
-            return "image"
-    if key.endswith(_ERROR) and len(key) > len(_ERROR) + 1:
-        return "error"
-    return None

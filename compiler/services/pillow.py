@@ -25,17 +25,31 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from PIL import Image
 
-from staticimg.astro.service import BaseLocalService, parse_quality, resolve_quality, sniff_format
+from staticimg.astro.service import (
+    SHARP_FIT,
+    BaseLocalService,
+    parse_quality,
+    resolve_quality,
+    sniff_format,
+)
 from staticimg.astro.types import ImageError, ImageSettings, Options
 from staticimg.compiler.images import decode as decoder
 from staticimg.compiler.images.encode import EncoderSettings, encode, encode_animation
 from staticimg.compiler.images.encode import encoder_settings as resolve_encoder_settings
 from staticimg.compiler.images.transform import crop_box, resize, rgba
-from staticimg.compiler.props import AvifOptions, CropFocus, JpgOptions, PngOptions, WebpOptions
+from staticimg.compiler.props import (
+    CROP_FOCUS_NAMES,
+    AvifOptions,
+    CropFocus,
+    JpgOptions,
+    PngOptions,
+    WebpOptions,
+    _squash,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -76,15 +90,7 @@ MIME_TYPES: Final[Mapping[str, str]] = {
 DEFAULT_OUTPUT: Final[OutputFormat] = "webp"
 
 # Astro's `fitMap` (sharp.ts); any other name is `inside`.
-_FITS: Final[Mapping[str, SharpFit]] = {
-    "fill": "fill",
-    "contain": "inside",
-    "cover": "cover",
-    "none": "outside",
-    "scale-down": "inside",
-    "outside": "outside",
-    "inside": "inside",
-}
+_FITS: Final = cast(Mapping[str, SharpFit], SHARP_FIT)
 
 # The same limit as `Config.max_image_pixels`' default: a service built without a config
 # (a user's own code, tests) is as safe as the build.
@@ -94,38 +100,6 @@ DEFAULT_MAX_PIXELS: Final = 100_000_000
 # Positions
 
 
-# CSS object-position keywords, per axis.
-_HORIZONTAL: Final = frozenset({"left", "center", "right"})
-_VERTICAL: Final = frozenset({"top", "center", "bottom"})
-_GRAVITY_OF: Final[Mapping[tuple[str, str], CropFocus]] = {
-    ("center", "center"): "center",
-    ("center", "top"): "north",
-    ("right", "top"): "northeast",
-    ("right", "center"): "east",
-    ("right", "bottom"): "southeast",
-    ("center", "bottom"): "south",
-    ("left", "bottom"): "southwest",
-    ("left", "center"): "west",
-    ("left", "top"): "northwest",
-}
-_SINGLE_WORDS: Final[Mapping[str, CropFocus]] = {
-    "center": "center",
-    "centre": "center",
-    "top": "north",
-    "bottom": "south",
-    "left": "west",
-    "right": "east",
-    "north": "north",
-    "northeast": "northeast",
-    "east": "east",
-    "southeast": "southeast",
-    "south": "south",
-    "southwest": "southwest",
-    "west": "west",
-    "northwest": "northwest",
-    "entropy": "entropy",
-    "attention": "attention",
-}
 _POSITION_HINT: Final = (
     'Give a CSS object-position made of keywords ("center", "top", "right top", "left '
     'bottom", "top center", …), a sharp gravity ("north", "southeast", …) or a strategy '
@@ -146,16 +120,10 @@ def crop_focus(position: object) -> CropFocus:
         return "center"
     if not isinstance(position, str):
         raise _bad_position(position)
-    words = position.lower().replace("-", " ").replace("_", " ").split()
-    if len(words) == 1 and words[0] in _SINGLE_WORDS:
-        return _SINGLE_WORDS[words[0]]
-    if len(words) == 2:
-        first, second = words
-        if first in _VERTICAL - {"center"} or second in _HORIZONTAL - {"center"}:
-            first, second = second, first  # "top right" → horizontal first, as CSS allows
-        if (first, second) in _GRAVITY_OF:
-            return _GRAVITY_OF[first, second]
-    raise _bad_position(position)
+    focus = CROP_FOCUS_NAMES.get(_squash(position))
+    if focus is None:
+        raise _bad_position(position)
+    return focus
 
 
 def _bad_position(position: object) -> ImageError:

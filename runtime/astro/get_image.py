@@ -46,6 +46,7 @@ from staticimg.astro.types import (
     PictureSource,
     is_local_service,
 )
+from staticimg.injected import pop_injected
 from staticimg.layout import js_round
 
 __all__ = [
@@ -397,25 +398,12 @@ def _configured() -> tuple[ImageSettings, ImageService]:
     return settings, load_service(settings)
 
 
-def _injected_keys(options: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    reference = error = None
-    for key in options:
-        if key.startswith("_"):
-            if key in ("__image_data", "__imageData") or key.endswith("__image_data"):
-                reference = key
-            elif key == "__error" or key.endswith("__error"):
-                error = key
-    return reference, error
-
-
 def _from_injected(
     src: Any, options: dict[str, Any], *, picture: bool
 ) -> GetImageResult | PictureResult | None:
     """The result a rewritten call's record holds, rendering props merged; None for a call
     the build did not rewrite. Pops the injected keys from `options`."""
-    reference_key, error_key = _injected_keys(options)
-    reference = options.pop(reference_key) if reference_key else None
-    error = options.pop(error_key) if error_key else None
+    reference, error = pop_injected(options)
     if reference is None:
         if error is not None:
             raise _build_failure(error)

@@ -40,6 +40,7 @@ from xml.parsers import expat
 from markupsafe import Markup, escape
 
 from staticimg import data_store, html, notice
+from staticimg.injected import pop_injected
 
 __all__ = [
     "Svg",
@@ -587,7 +588,6 @@ _FALSE_WRITTEN: Final = frozenset(
     {"focusable", "preserveAlpha", "externalResourcesRequired", "autoReverse", "draggable"}
 )
 _PROP_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*\Z")
-_INJECTED: Final = (("__image_data", "image"), ("__imageData", "image"), ("__error", "error"))
 _names: dict[str, str] = {}
 
 
@@ -688,14 +688,7 @@ def Svg(src: str | None = None, /, **props: Any) -> Markup:
     """
     if src is None:
         src = props.pop("src", None)
-    image_data: Any = None
-    error: Any = None
-    for key in [key for key in props if key[:1] == "_"]:
-        kind = _injected(key)
-        if kind == "image":
-            image_data = props.pop(key)
-        elif kind == "error":
-            error = props.pop(key)
+    image_data, error = pop_injected(props)
     if image_data is not None:
         record: Any = image_data
         if isinstance(image_data, str):
@@ -722,18 +715,6 @@ def Svg(src: str | None = None, /, **props: Any) -> Markup:
     if not isinstance(src, str) or not src:
         raise TypeError('Svg needs a src: Svg("/icons/logo.svg")')
     return render_svg(_load_static(src), props)
-
-
-def _injected(key: str) -> str | None:
-    """ "image" for `__image_data`, "error" for `__error`, None for other props; the
-    name-mangled forms (`_Page__image_data`, inside a class body) count too, as for
-    StaticImage."""
-    for name, kind in _INJECTED:
-        if key == name:
-            return kind
-        if key.endswith(name) and not key.startswith("__") and len(key) > len(name) + 1:
-            return kind
-    return None
 
 
 # --- dynamic calls: files under the static root ---------------------------------------------
