@@ -22,7 +22,9 @@ from staticimg.compiler.scan.cache import SUFFIX as SCAN_SUFFIX
 
 # Only files named the way the image stage names them are ever removed from output_dir, so a
 # misconfigured output_dir that holds other files loses none of them.
-_OUTPUT_NAME = re.compile(r".+-\d+w-[0-9a-f]{12}\.(jpg|png|webp|avif)")
+# `<stem>-<width>w-<digest>` for encoded files, `<stem>-<digest>` for the copies and service
+# files of Astro-style calls (an SVG, a GIF fallback, an original for a CDN).
+_OUTPUT_NAME = re.compile(r".+-(\d+w-)?[0-9a-f]{12}\.[a-z0-9]{2,5}")
 _HASH_JSON = re.compile(r"[0-9a-f]+\.json")
 _HASH_PICKLE = re.compile(r"[0-9a-f]+\.pickle")
 

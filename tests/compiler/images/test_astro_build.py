@@ -326,3 +326,26 @@ def test_markdown_images_are_built_and_rendered_by_the_plugin(tmp_path: Path) ->
     assert 'src="/_img/logo-' in html  # the SVG, passed through
     # A host not allowed stays the plain image Markdown wrote, as in Astro.
     assert '<img src="https://elsewhere.example/x.jpg" alt="elsewhere"' in html
+
+
+def test_clean_removes_astro_files_no_call_references_any_more(tmp_path: Path) -> None:
+    from staticimg.compiler.clean import clean
+    from staticimg.compiler.images.pipeline import survey
+
+    root = project(
+        tmp_path,
+        """\
+        a = Image(src="logo.svg", alt="")
+        b = Picture(src="spinner.gif", alt="", formats=["webp"])
+        """,
+    )
+    (root / "static").mkdir(exist_ok=True)
+    run(root)
+    made = {p.name for p in (root / "static/_img").iterdir()}
+    assert {p.rsplit(".", 1)[-1] for p in made} == {"svg", "gif", "webp"}
+    (root / "static/_img/notes.txt").write_text("not ours")
+    (root / "app/page.py").write_text("from staticimg.astro import Image\n")
+    config, _ = load_config(root)
+    result = clean(config, survey(config))
+    assert {p.name for p in result.stale} >= made
+    assert (root / "static/_img/notes.txt").exists()
