@@ -205,15 +205,17 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
 
 
 def _image_settings(table: Any, config: Config, reader: _TableReader) -> ImageSettings:
-    from staticimg.astro.settings import settings_from_table
-
+    settings = ImageSettings()
     if not isinstance(table, dict):
         message = "`[tool.staticimg.image]` must be a table"
         reader.diagnostics.append(reader.diagnostic("image", message))
-        table = {}
-    settings, problems = settings_from_table(table, {})
-    for key, message in problems:
-        reader.diagnostics.append(reader.diagnostic(key, f"[tool.staticimg.image] {message}"))
+    elif table:  # the reader is imported only when there is something to read
+        from staticimg.astro.settings import settings_from_table
+
+        settings, problems = settings_from_table(table, {})
+        for key, message in problems:
+            message = f"[tool.staticimg.image] {message}"
+            reader.diagnostics.append(reader.diagnostic(key, message))
     return dataclasses.replace(
         settings, domains=config.domains, remote_patterns=tuple(config.remote_patterns)
     )

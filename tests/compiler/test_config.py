@@ -102,3 +102,30 @@ def test_max_image_pixels_must_be_positive(tmp_path: Path, value: str) -> None:
     config, problems = load_config(tmp_path)
     assert [p.code for p in problems] == ["SI001"]
     assert config.max_image_pixels == 100_000_000  # the default stays in force
+
+
+def test_image_table_is_read_with_the_allowlist_copied_in(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[tool.staticimg]\ndomains = ["images.example.com"]\n'
+        '[tool.staticimg.image]\nservice = "imgix"\nservice_config = { domain = "a.imgix.net" }\n'
+        'layout = "fullWidth"\nbreakpoints = [480, 960]\nresponsiveStyles = true\n',
+    )
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    image = config.image
+    assert (image.service, dict(image.service_config)) == ("imgix", {"domain": "a.imgix.net"})
+    assert (image.layout, image.breakpoints, image.responsive_styles) == (
+        "full-width",
+        (480, 960),
+        True,
+    )
+    assert image.domains == ("images.example.com",)
+
+
+def test_bad_image_settings_are_located_si001_and_defaults_stand(tmp_path: Path) -> None:
+    write(tmp_path, '[tool.staticimg.image]\nlayout = "fluid"\nbreakpoints = [0]\n')
+    config, problems = load_config(tmp_path)
+    assert [p.code for p in problems] == ["SI001", "SI001"]
+    assert all(p.file == "pyproject.toml" and p.span is not None for p in problems)
+    assert (config.image.layout, config.image.breakpoints) == ("none", ())
