@@ -25,6 +25,7 @@ __all__ = [
     "RemoteURL",
     "RemoteURLError",
     "is_allowed",
+    "is_http_url",
     "is_remote_allowed",
     "match_hostname",
     "match_pathname",
@@ -254,6 +255,11 @@ def is_allowed(
     return any(bool(url.host) and url.host == domain for domain in domains) or any(
         match_pattern(url, pattern) for pattern in remote_patterns
     )
+
+
+def is_http_url(src: str) -> bool:
+    """Whether `src` is an http(s) URL (any case: `HTTPS://` too) rather than a path."""
+    return src[:8].lower().startswith(("http://", "https://"))
 
 
 def is_remote_allowed(src: str, domains: Iterable[str], patterns: Iterable[RemotePattern]) -> bool:

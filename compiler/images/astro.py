@@ -19,11 +19,18 @@ from typing import Any, Final
 
 import orjson
 
-from staticimg.astro.get_image import resolve_image, resolve_picture
 from staticimg.astro.record import image_record, picture_record
+from staticimg.astro.resolve import resolve_image, resolve_picture
 from staticimg.astro.services import PassthroughService
-from staticimg.astro.svg import is_active_svg, svg_record, svg_size
-from staticimg.astro.types import ImageError, ImageMetadata, ImageService, ImageSettings, Options
+from staticimg.astro.svg import is_active_svg, parse_svg, svg_record, svg_size
+from staticimg.astro.types import (
+    ImageError,
+    ImageMetadata,
+    ImageService,
+    ImageSettings,
+    Options,
+    is_local_service,
+)
 from staticimg.compiler.astro_props import AstroRequest
 from staticimg.compiler.atomic import write_bytes
 from staticimg.compiler.config import Config
@@ -126,7 +133,12 @@ def plan(
             raise Refused("SI303", f"{source.relative} is not an SVG file",
                           "Svg(...) inlines SVG files; use Image(...) for other images.",
                           at_source=True)  # fmt: skip
-    elif isinstance(info, SvgSource):
+        try:
+            document = parse_svg(info.text)
+        except ValueError as exc:
+            raise Refused("SI303", f"{source.relative}: {exc}", None, at_source=True) from None
+        return AstroRecipe(request, source, None, dict(svg_record(document)))
+    if isinstance(info, SvgSource):
         if info.active:
             raise Refused(
                 "SI303",
@@ -221,23 +233,17 @@ def make_astro_recipe(
     service: ImageService,
     url_prefix: str,
 ) -> AstroRecipe:
-    """Raises ImageError (Astro's validation, or the service's own) for the caller to report."""
-    if request.kind == "svg":
-        if not isinstance(info, SvgSource):
-            raise ImageError("UnsupportedImageFormat", f"{source.relative} is not an SVG file")
-        from staticimg.astro.svg import parse_svg
-
-        try:
-            document = parse_svg(info.text)
-        except ValueError as exc:
-            raise ImageError("NoImageMetadata", f"{source.relative}: {exc}") from None
-        return AstroRecipe(request, source, None, dict(svg_record(document)))
+    """The recipe of an `Image`, `Picture` or `get_image` call. Raises ImageError (Astro's
+    validation, or the service's own) for the caller to report."""
     builder = _Builder(request, source, info, service, settings, url_prefix.rstrip("/"))
     source_format = "svg" if isinstance(info, SvgSource) else info.format
-    metadata = ImageMetadata(builder.original_url(), info.width, info.height, source_format)
+    local = is_local_service(service)
+    # An external service (a CDN) fetches the original from this origin: publish it. A local
+    # service's URLs come from `emit`, which publishes the original only where it is used.
+    original = builder.original_url(publish=not local)
+    metadata = ImageMetadata(original, info.width, info.height, source_format)
     options: Options = {key: value for key, value in request.options.items() if key != "infer_size"}
     options["src"] = metadata
-    local = getattr(service, "local", False) or callable(getattr(service, "transform", None))
     emit = builder.emit if local else None
     record: dict[str, Any]
     if request.kind == "picture":
@@ -269,12 +275,14 @@ class _Builder:
         name = self.source.path.name
         return name.rsplit(".", 1)[-1].lower() if "." in name else "img"
 
-    def original_url(self) -> str:
+    def original_url(self, *, publish: bool = True) -> str:
         """The source's own bytes under a content-addressed name: what a passthrough or an
-        external service (a CDN fetching from this origin) points at."""
+        external service (a CDN fetching from this origin) points at. `publish` adds it to
+        the files to write."""
         name = f"{_stem(self.source.relative)}-{self.source.digest[:NAME_DIGEST_CHARS]}"
         name = f"{name}.{self._extension}"
-        self._copies[name] = None
+        if publish:
+            self._copies[name] = None
         return f"{self.prefix}/{name}"
 
     def emit(self, transform: Options) -> str:

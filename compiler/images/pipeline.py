@@ -44,7 +44,7 @@ from staticimg.compiler.scan.cache import ScanCache
 
 if TYPE_CHECKING:
     from staticimg.astro.types import ImageService
-    from staticimg.compiler.images.astro import AstroRecipe
+    from staticimg.compiler.images.astro import AstroRecipe, Refused, SvgSource
     from staticimg.compiler.images.remote import Fetched
 
 Progress = Callable[[int, int], None]  # (jobs done, jobs in all)
@@ -294,6 +294,8 @@ class _Stage:
     remote: int = 0  # remote URLs this build used
     _probes: ProbeCache | None = None
     _image_service: ImageService | None = None
+    # Astro-style calls' sources read as SVG (None: not an SVG), by digest.
+    _svgs: dict[str, SvgSource | Refused | None] = field(default_factory=dict)
 
     # -- names, without pixels
 
@@ -329,9 +331,7 @@ class _Stage:
             if isinstance(request, AstroRequest):
                 self._plan_astro(request, source, infos)
                 continue
-            if source.digest not in infos:
-                infos[source.digest] = probes.probe(source, self.config.max_image_pixels)
-            info = infos[source.digest]
+            info = self._probe(source, infos)
             if isinstance(info, ImageError):
                 self._fail(request, info.code, _about(source, info.message), info.hint)
                 continue
@@ -357,12 +357,16 @@ class _Stage:
 
         info: SourceInfo | None = None
         try:
-            svg = astro.svg_source(source)
+            if source.digest not in self._svgs:  # read once, however many calls use it
+                try:
+                    self._svgs[source.digest] = astro.svg_source(source)
+                except astro.Refused as refused:
+                    self._svgs[source.digest] = refused
+            svg = self._svgs[source.digest]
+            if isinstance(svg, astro.Refused):
+                raise svg
             if svg is None and request.kind != "svg":
-                if source.digest not in infos:
-                    assert self._probes is not None
-                    infos[source.digest] = self._probes.probe(source, self.config.max_image_pixels)
-                probed = infos[source.digest]
+                probed = self._probe(source, infos)
                 if isinstance(probed, ImageError):
                     self._fail(request, probed.code, _about(source, probed.message), probed.hint)
                     return
@@ -377,6 +381,15 @@ class _Stage:
         self.diagnostics.extend(recipe.warnings)
         self._by_digest[source.digest].append(request.hash)
         self.referenced.update(recipe.names)
+
+    def _probe(
+        self, source: SourceFile, infos: dict[str, SourceInfo | ImageError]
+    ) -> SourceInfo | ImageError:
+        """The source's header, probed once per distinct source (and cached across builds)."""
+        if source.digest not in infos:
+            assert self._probes is not None
+            infos[source.digest] = self._probes.probe(source, self.config.max_image_pixels)
+        return infos[source.digest]
 
     def _service(self) -> ImageService:
         if self._image_service is None:

@@ -20,6 +20,7 @@ import orjson
 
 from staticimg.compiler.atomic import write_if_changed
 from staticimg.compiler.config import Config
+from staticimg.remote_patterns import is_http_url
 
 # Content digests key every cache: 128 bits of BLAKE2b, hex.
 DIGEST_SIZE = 16
@@ -43,9 +44,7 @@ class SourceFile:
     size: int
 
 
-def is_remote(src: str) -> bool:
-    """Whether `src` is a URL (any case: `HTTPS://` too) rather than a path."""
-    return src[:8].lower().startswith(("http://", "https://"))
+is_remote = is_http_url  # what the image stage calls it
 
 
 def resolve_src(src: str, calling_file: str, config: Config) -> Path:

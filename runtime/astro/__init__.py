@@ -16,23 +16,21 @@ Importing this package is cheap: every name is loaded on first use.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from staticimg.astro.components import Image, Picture
-    from staticimg.astro.get_image import (
-        get_image,
-        get_picture,
-        resolve_image,
-        resolve_picture,
-    )
     from staticimg.astro.layout import (
         DEFAULT_RESOLUTIONS,
         LIMITED_RESOLUTIONS,
         get_sizes_attribute,
         get_widths,
+    )
+    from staticimg.astro.resolve import (
+        get_image,
+        get_picture,
+        resolve_image,
+        resolve_picture,
     )
     from staticimg.astro.service import BaseLocalService, BaseService
     from staticimg.astro.services import (
@@ -98,10 +96,10 @@ _HOMES = {
     "Image": "staticimg.astro.components",
     "Picture": "staticimg.astro.components",
     "Svg": "staticimg.astro.svg",
-    "get_image": "staticimg.astro.get_image",
-    "get_picture": "staticimg.astro.get_image",
-    "resolve_image": "staticimg.astro.get_image",
-    "resolve_picture": "staticimg.astro.get_image",
+    "get_image": "staticimg.astro.resolve",
+    "get_picture": "staticimg.astro.resolve",
+    "resolve_image": "staticimg.astro.resolve",
+    "resolve_picture": "staticimg.astro.resolve",
     "DEFAULT_RESOLUTIONS": "staticimg.astro.layout",
     "LIMITED_RESOLUTIONS": "staticimg.astro.layout",
     "get_sizes_attribute": "staticimg.astro.layout",
@@ -141,18 +139,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-class _Package(types.ModuleType):
-    """`get_image` is both a submodule and the function it defines. Importing the submodule
-    (the build does: `from staticimg.astro.get_image import resolve_image`) would make the
-    package's `get_image` the module; this keeps it the function. The module stays in
-    `sys.modules["staticimg.astro.get_image"]`, which is where imports find it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "get_image" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -17,13 +17,13 @@ options) raise `ImageError`, as Astro's components throw.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 from markupsafe import Markup
 
 from staticimg import notice
-from staticimg.astro.get_image import BuildFailure, get_image, get_picture
+from staticimg.astro.resolve import BuildFailure, get_image, get_picture
 from staticimg.astro.service import is_remote_string
 from staticimg.astro.types import GetImageResult, ImageError, PictureResult
 from staticimg.html import attribute_name, attribute_value, style_text
@@ -41,24 +41,29 @@ class RefusedAttribute(TypeError, ValueError):
 def Image(src: Any = None, alt: str | None = None, **props: Any) -> Markup:
     """Astro's `<Image />`: an optimised `<img>` with width, height, lazy loading and, with
     `widths`, `densities` or a `layout`, a srcset."""
-    try:
-        result = get_image(src, **_with_alt(alt, props))
-    except BuildFailure as failure:
-        return _notice(src, failure)
-    except ImageError as error:
-        missing = _unbuilt(src, error)
-        if missing is not None:
-            return missing
-        raise
-    _require_alt(src, alt, result.attributes)
-    return Markup(_img(result))
+    return _render(get_image, src, alt, props, lambda r: r.attributes, _img)
 
 
 def Picture(src: Any = None, alt: str | None = None, **props: Any) -> Markup:
     """Astro's `<Picture />`: one `<source>` per entry of `formats` (default webp), then the
     fallback `<img>`. `picture_attributes` go on the `<picture>` element."""
+    return _render(get_picture, src, alt, props, lambda r: r.fallback.attributes, _picture)
+
+
+_Result = TypeVar("_Result", GetImageResult, PictureResult)
+
+
+def _render(
+    resolve: Callable[..., _Result],
+    src: Any,
+    alt: str | None,
+    props: dict[str, Any],
+    attributes_of: Callable[[_Result], Mapping[str, Any]],
+    html_of: Callable[[_Result], str],
+) -> Markup:
+    """Resolve, then render; a build failure or an unbuilt call renders the notice."""
     try:
-        result = get_picture(src, **_with_alt(alt, props))
+        result = resolve(src, **_with_alt(alt, props))
     except BuildFailure as failure:
         return _notice(src, failure)
     except ImageError as error:
@@ -66,8 +71,8 @@ def Picture(src: Any = None, alt: str | None = None, **props: Any) -> Markup:
         if missing is not None:
             return missing
         raise
-    _require_alt(src, alt, result.fallback.attributes)
-    return Markup(_picture(result))
+    _require_alt(src, alt, attributes_of(result))
+    return Markup(html_of(result))
 
 
 def _with_alt(alt: str | None, props: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from urllib.parse import quote, urlencode
@@ -27,6 +27,7 @@ from staticimg.astro.service import (
     BaseLocalService,
     BaseService,
     infer_source_format,
+    is_root_path,
     resolve_quality,
     sniff_format,
 )
@@ -38,7 +39,7 @@ from staticimg.astro.types import (
     Options,
     SrcSetValue,
 )
-from staticimg.remote_patterns import is_remote_allowed
+from staticimg.remote_patterns import is_http_url, is_remote_allowed
 
 __all__ = [
     "BUILTIN_SERVICES",
@@ -161,13 +162,21 @@ class ExternalService(BaseService):
             return path if path.startswith(("/", "http://", "https://")) else "/" + path
         if not isinstance(src, str):
             return None
-        if src.startswith("/") and not src.startswith(("//", "/\\")):
+        if is_root_path(src):
             return src
         if src[:5].lower() == "data:":
             return None
         if is_remote_allowed(src, config.domains, config.remote_patterns):
             return src
         return None
+
+    def origin(self, config: ImageSettings, default: Callable[[], str]) -> str:
+        """Where the CDN's URLs start: `service_config.base_url` (a custom delivery domain)
+        when given, else the service's own, from `default`."""
+        base = config.service_config.get("base_url")
+        if isinstance(base, str) and base.strip():
+            return base.strip().rstrip("/")
+        return default()
 
     def setting(self, config: ImageSettings, *keys: str) -> str:
         for key in keys:
@@ -183,8 +192,10 @@ class ExternalService(BaseService):
         )
 
 
-def _is_remote(source: str) -> bool:
-    return source[:8].lower().startswith(("http://", "https://"))
+def _source_path(source: str) -> str:
+    """The source as a URL path: a remote URL percent-encoded whole (a CDN's web-proxy
+    form); a path kept as it is, except that spaces and the like are encoded."""
+    return "/" + quote(source, safe="") if is_http_url(source) else _path_text(source)
 
 
 def _path_text(path: str) -> str:
@@ -233,12 +244,8 @@ class ImgixService(ExternalService):
         source = self.source(options, config)
         if source is None:
             return str(options.get("src"))
-        base = config.service_config.get("base_url")
-        if isinstance(base, str) and base.strip():
-            origin = base.strip().rstrip("/")
-        else:
-            origin = "https://" + self.setting(config, "domain", "base_url").strip("/")
-        path = "/" + quote(source, safe="") if _is_remote(source) else _path_text(source)
+        origin = self.origin(config, lambda: "https://" + self.setting(config, "domain").strip("/"))
+        path = _source_path(source)
         params: list[tuple[str, str]] = []
         for key, name in (("width", "w"), ("height", "h")):
             if options.get(key):
@@ -309,12 +316,12 @@ class CloudinaryService(ExternalService):
         source = self.source(options, config)
         if source is None:
             return str(options.get("src"))
-        base = config.service_config.get("base_url")
-        if isinstance(base, str) and base.strip():
-            origin = base.strip().rstrip("/")
-        else:
-            cloud = quote(self.setting(config, "cloud_name"), safe="")
-            origin = f"https://res.cloudinary.com/{cloud}"
+        origin = self.origin(
+            config,
+            lambda: (
+                f"https://res.cloudinary.com/{quote(self.setting(config, 'cloud_name'), safe='')}"
+            ),
+        )
         parts: list[str] = []
         for key, prefix in (("width", "w_"), ("height", "h_")):
             if options.get(key):
@@ -341,7 +348,7 @@ class CloudinaryService(ExternalService):
             )
             parts.append(f"b_{colour}")
         transformations = ",".join(parts)
-        if _is_remote(source):
+        if is_http_url(source):
             kind, target = "fetch", quote(source, safe=":/")
         else:
             kind, target = "upload", _path_text(source.lstrip("/"))
@@ -395,7 +402,7 @@ class CDNService(ExternalService):
             path = ""
             params.append((src_param, source))
         else:
-            path = "/" + quote(source, safe="") if _is_remote(source) else _path_text(source)
+            path = _source_path(source)
         for key, name in mapping.items():
             if not name or key in ("src",):
                 continue

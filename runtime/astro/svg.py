@@ -30,7 +30,6 @@ import math
 import os
 import re
 import threading
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -751,23 +750,13 @@ def _static_root() -> Path:
 
 
 def _project_static_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            return folder / _static_root_setting(pyproject)
-    return start / _DEFAULT_STATIC_ROOT
-
-
-def _static_root_setting(pyproject: Path) -> str:
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return _DEFAULT_STATIC_ROOT  # `staticimg build` reports the broken file (SI002)
-    table = document.get("tool", {}).get("staticimg", {})
-    if not isinstance(table, dict):
-        return _DEFAULT_STATIC_ROOT
+    pyproject = data_store.find_pyproject(start)
+    if pyproject is None:
+        return start / _DEFAULT_STATIC_ROOT
+    table = data_store.staticimg_table(pyproject)  # lenient: the build reports a broken file
     value = table.get("static_root", table.get("static-root"))
-    return value if isinstance(value, str) and value else _DEFAULT_STATIC_ROOT
+    folder = value if isinstance(value, str) and value else _DEFAULT_STATIC_ROOT
+    return pyproject.parent / folder
 
 
 def _load_static(src: str) -> SvgDocument:

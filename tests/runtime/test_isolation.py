@@ -77,4 +77,4 @@ def test_runtime_sources_do_not_name_build_time_packages(source: str) -> None:
 
 def test_the_source_glob_sees_subpackages() -> None:
     runtime = Path(__file__).parents[2] / "runtime"
-    assert (runtime / "astro" / "get_image.py") in set(runtime.glob("**/*.py"))
+    assert (runtime / "astro" / "resolve.py") in set(runtime.glob("**/*.py"))

@@ -12,8 +12,8 @@ import pytest
 from staticimg import data_store
 from staticimg.astro import settings as astro_settings
 from staticimg.astro.components import Image, Picture
-from staticimg.astro.get_image import resolve_image
 from staticimg.astro.record import image_record
+from staticimg.astro.resolve import resolve_image
 from staticimg.astro.services import PILLOW_URLS, reset_services
 from staticimg.astro.types import ImageError, ImageMetadata, ImageSettings
 

@@ -11,14 +11,14 @@ import pytest
 
 from staticimg import data_store
 from staticimg.astro import settings as astro_settings
-from staticimg.astro.get_image import (
+from staticimg.astro.record import image_record, picture_record
+from staticimg.astro.resolve import (
     BuildFailure,
     get_image,
     get_picture,
     resolve_image,
     resolve_picture,
 )
-from staticimg.astro.record import image_record, picture_record
 from staticimg.astro.services import PILLOW_URLS, CDNService, reset_services
 from staticimg.astro.types import (
     GetImageResult,

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from staticimg.astro.get_image import resolve_image, resolve_picture
 from staticimg.astro.record import image_record, is_record, picture_record, result_from_record
+from staticimg.astro.resolve import resolve_image, resolve_picture
 from staticimg.astro.services import PILLOW_URLS
 from staticimg.astro.types import GetImageResult, ImageMetadata, ImageSettings, PictureResult
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from staticimg.astro.get_image import resolve_image
+from staticimg.astro.resolve import resolve_image
 from staticimg.astro.service import BaseLocalService
 from staticimg.astro.services import (
     PILLOW_URLS,
