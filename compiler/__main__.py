@@ -1,5 +1,5 @@
 """`python -m staticimg.compiler` is the `staticimg` command."""
 
-from staticimg.compiler.cli import main
+from staticimg.compiler.cli import console
 
-main()
+console()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import time
@@ -581,3 +582,26 @@ def _injection_records(
         "skipped": len(result.skipped),
         "seconds": round(result.seconds, 3),
     }
+
+
+def console() -> NoReturn:
+    """The `staticimg` console script: `main`, then an exit that skips tearing down the
+    interpreter. Freeing a few hundred modules one by one is the last thing a build would
+    wait for (about 40 ms); exit handlers still run and output is flushed first."""
+    try:
+        main()
+    except SystemExit as done:
+        status = done.code
+    else:  # pragma: no cover - click's standalone mode always exits
+        status = EXIT_OK
+    if not isinstance(status, int):  # the same rule as the interpreter's own exit
+        if status is not None:
+            print(status, file=sys.stderr)
+        status = EXIT_OK if status is None else EXIT_ERRORS
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing left to say
+            status = status or EXIT_ERRORS
+    os._exit(status)

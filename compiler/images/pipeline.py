@@ -412,12 +412,17 @@ class _Stage:
         """The files of Astro-style calls that no worker makes: copies of their sources
         (SVG, GIF fallbacks, the passthrough service, originals for CDNs) and the files of a
         user's own local service, which transforms them itself."""
+        astro_calls = [
+            recipe
+            for key, recipe in self.recipes.items()
+            if not isinstance(recipe, Recipe) and key not in self.failed
+        ]
+        if not astro_calls:
+            return
         from staticimg.compiler.images import astro
 
         existing = _listdir(self.config.output_path)
-        for key, recipe in self.recipes.items():
-            if isinstance(recipe, Recipe) or key in self.failed:
-                continue
+        for recipe in astro_calls:
             try:
                 for name, size in astro.write_files(recipe, existing, self.config,
                                                     self._service()):  # fmt: skip

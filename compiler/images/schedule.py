@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -39,15 +40,29 @@ class Workers:
         self.workers = workers
         self.executor = executor
         self._pool: ProcessPoolExecutor | None = None
+        self._booting: threading.Thread | None = None
 
     def start(self) -> None:
+        """Boot the workers without waiting for them.
+
+        Starting a worker blocks until the fork server has imported the pixel code (about a
+        tenth of a second), so the workers are asked for from a thread: the build goes on
+        scanning meanwhile, and the fork server's imports run on another core.
+        """
         if self.executor is not None or self._pool is not None or self.workers <= 1:
             return
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["staticimg.compiler.images.work"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        for _ in range(self.workers):  # workers are spawned on demand: ask for all of them
-            self._pool.submit(_ready)
+        pool = self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._booting = threading.Thread(target=_boot, args=(pool, self.workers), daemon=True)
+        self._booting.start()
+
+    def _booted(self) -> ProcessPoolExecutor:
+        if self._booting is not None:
+            self._booting.join()
+            self._booting = None
+        assert self._pool is not None
+        return self._pool
 
     def run(self, jobs: Sequence[Job], on_result: OnResult) -> None:
         """Run every job, calling `on_result` in the parent as each one finishes.
@@ -64,12 +79,11 @@ class Workers:
                 on_result(job, run_job(job))
         elif ordered:
             self.start()
-            assert self._pool is not None
-            _run_bounded(self._pool, ordered, on_result, self.workers)
+            _run_bounded(self._booted(), ordered, on_result, self.workers)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._booted().shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> Workers:
@@ -77,6 +91,12 @@ class Workers:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _boot(pool: ProcessPoolExecutor, workers: int) -> None:
+    # Workers are spawned on demand, one per job submitted while none is idle: ask for all.
+    for _ in range(workers):
+        pool.submit(_ready)
 
 
 def _ready() -> None:

@@ -15,7 +15,7 @@ import io
 import operator
 import sys
 import tokenize
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -31,7 +31,6 @@ from libcst.metadata import (
     ParentNodeProvider,
     PositionProvider,
     ProviderT,
-    QualifiedNameProvider,
     Scope,
     ScopeProvider,
 )
@@ -77,9 +76,10 @@ def scan_python(source: bytes, file: str, callees: frozenset[str] = DEFAULT_CALL
     except Exception as exc:  # the grammars disagree: libcst's own word
         message = f"cannot parse this file: {exc}"
         return FileScan(file, diagnostics=(Diagnostic("SI110", message, file, _error_span(exc)),))
-    finder = _CallFinder(file, callees)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    finder = _CallFinder(file, callees, wrapper)
     with _recursion_headroom():
-        MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
+        wrapper.visit(finder)
     return FileScan(file, calls=tuple(finder.calls))
 
 
@@ -136,21 +136,21 @@ def _span(code_range: CodeRange) -> Span:
 
 
 class _CallFinder(cst.CSTVisitor):
-    METADATA_DEPENDENCIES: ClassVar[Sequence[ProviderT]] = (
-        PositionProvider,
-        QualifiedNameProvider,
-        ScopeProvider,
-        ParentNodeProvider,
-    )
+    # Positions and scopes for the whole file; qualified names and parents only where asked:
+    # computing them for every node of a file costs more than the rest of its scan.
+    METADATA_DEPENDENCIES: ClassVar[Sequence[ProviderT]] = (PositionProvider, ScopeProvider)
 
-    def __init__(self, file: str, callees: frozenset[str]) -> None:
+    def __init__(self, file: str, callees: frozenset[str], wrapper: MetadataWrapper) -> None:
         super().__init__()
         self.file = file
         self.callees = {qualified: qualified.rpartition(".")[2] for qualified in callees}
         self.calls: list[FoundCall] = []
+        self._wrapper = wrapper
+        self._parents: Mapping[cst.CSTNode, cst.CSTNode] | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
-        names = self.get_metadata(QualifiedNameProvider, node.func, set())
+        scope = self.get_metadata(ScopeProvider, node.func, None)
+        names = scope.get_qualified_names_for(node.func) if scope is not None else set()
         callee = next((self.callees[q.name] for q in names if q.name in self.callees), None)
         if callee is None:
             return
@@ -164,6 +164,11 @@ class _CallFinder(cst.CSTVisitor):
                 args=tuple(self._args(node, evaluator)),
             )
         )
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        if self._parents is None:
+            self._parents = self._wrapper.resolve(ParentNodeProvider)
+        return self._parents.get(node)
 
     def span(self, node: cst.CSTNode) -> Span:
         return _span(self.get_metadata(PositionProvider, node))
@@ -524,11 +529,11 @@ class PythonEvaluator:
         path: list[tuple[int, int]] = []
         node: cst.CSTNode = target
         while True:
-            parent = self._finder.get_metadata(ParentNodeProvider, node, None)
+            parent = self._finder.parent(node)
             if parent is None:
                 return None, None
             if isinstance(parent, cst.Element):
-                container = self._finder.get_metadata(ParentNodeProvider, parent, None)
+                container = self._finder.parent(parent)
                 if not isinstance(container, cst.Tuple | cst.List):
                     return container, None
                 elements = list(container.elements)
@@ -540,7 +545,7 @@ class PythonEvaluator:
             if isinstance(parent, cst.StarredElement):
                 return parent, None
             if isinstance(parent, cst.AssignTarget):
-                statement = self._finder.get_metadata(ParentNodeProvider, parent, None)
+                statement = self._finder.parent(parent)
                 return statement, path
             if isinstance(parent, cst.AnnAssign):
                 return parent, path
