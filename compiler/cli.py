@@ -209,18 +209,29 @@ def _run_extract(
     color: bool | None,
 ) -> Build:
     """The image stage and its report (diagnostics and a summary, or JSON lines)."""
-    from staticimg.compiler import report
-    from staticimg.compiler.images.pipeline import build
+    from staticimg.compiler import lock
+    from staticimg.compiler.plan import PlanAhead
 
-    show_progress = output_format == "human" and sys.stderr.isatty()
-    with _ProgressBar(show_progress) as progress:
-        result = build(
-            config,
-            paths,
-            jobs=jobs,
-            config_diagnostics=config_problems,
-            progress=progress.update if show_progress else None,
+    # The scan starts in a child process first; Pillow and the image stage are imported here
+    # meanwhile, on the other core. The lock is taken before the child starts: it writes the
+    # scan cache, and taking the lock sweeps temporary files.
+    with lock.hold(config):
+        planning = PlanAhead(
+            config, paths, jobs=jobs or config.jobs, config_diagnostics=config_problems
         )
+        from staticimg.compiler import report
+        from staticimg.compiler.images.pipeline import build
+
+        show_progress = output_format == "human" and sys.stderr.isatty()
+        with _ProgressBar(show_progress) as progress:
+            result = build(
+                config,
+                paths,
+                jobs=jobs,
+                config_diagnostics=config_problems,
+                progress=progress.update if show_progress else None,
+                planning=planning,
+            )
     if output_format == "json":
         out = sys.stdout.buffer
         for line in report.build_lines(result):
@@ -346,10 +357,9 @@ def inject(
     config, config_problems = _load(root, paths)
     color = _colour(color)
     from staticimg.compiler import lock
-    from staticimg.compiler.images.pipeline import scan_cache
     from staticimg.compiler.inject import file_diagnostics
     from staticimg.compiler.inject import inject as inject_calls
-    from staticimg.compiler.plan import make_plan
+    from staticimg.compiler.plan import make_plan, scan_cache
 
     with lock.hold(config):  # the scan cache and the data files are the build's
         plan = make_plan(

@@ -15,7 +15,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,9 +38,7 @@ from staticimg.compiler.images.sources import (
     is_remote,
     resolve_src,
 )
-from staticimg.compiler.plan import Plan, Request, make_plan
-from staticimg.compiler.scan.cache import FOLDER as SCAN_FOLDER
-from staticimg.compiler.scan.cache import ScanCache
+from staticimg.compiler.plan import Plan, PlanAhead, Request, make_plan, scan_cache
 
 if TYPE_CHECKING:
     from staticimg.astro.types import ImageService
@@ -167,7 +165,11 @@ def build(
     executor: Executor | None = None,
     config_diagnostics: Sequence[Diagnostic] = (),
     progress: Progress | None = None,
+    planning: PlanAhead | None = None,
 ) -> Build:
+    """Build every call's images and image data. `planning` is the plan of the same config,
+    paths and diagnostics already under way (the command line starts it before importing
+    this module); without it the project is planned here."""
     started = time.perf_counter()
     paths = tuple(paths)
     workers = jobs or config.jobs or default_workers()
@@ -177,24 +179,23 @@ def build(
         with Workers(workers, executor) as pool:
             if not (config.cache_path / data.MANIFEST).exists():
                 pool.start()  # a first build: the workers will be needed, let them boot now
-            return _build(config, paths, pool, config_diagnostics, progress, started)
+            if planning is not None:
+                plan = planning.result()
+            else:
+                cache = scan_cache(config)
+                plan = make_plan(config, paths, jobs=pool.workers,
+                                 config_diagnostics=config_diagnostics, cache=cache)  # fmt: skip
+            return _build(config, paths, pool, plan, progress, started)
 
 
 def _build(
     config: Config,
     paths: Iterable[Path],
     pool: Workers,
-    config_diagnostics: Sequence[Diagnostic],
+    plan: Plan,
     progress: Progress | None,
     started: float,
 ) -> Build:
-    plan = make_plan(
-        config,
-        paths,
-        jobs=pool.workers,
-        config_diagnostics=config_diagnostics,
-        cache=scan_cache(config),
-    )
     stage = _Stage(config)
     recipes = stage.plan_recipes(plan.requests)
     stage.write_copies()
@@ -272,10 +273,6 @@ def survey(config: Config, *, config_diagnostics: Sequence[Diagnostic] = ()) -> 
     )
 
 
-def scan_cache(config: Config) -> ScanCache:
-    return ScanCache(config.cache_path / SCAN_FOLDER, config.jinja)
-
-
 @dataclass
 class _Stage:
     """The image stage's working state for one build."""
@@ -300,12 +297,12 @@ class _Stage:
     # -- names, without pixels
 
     def plan_recipes(self, requests: Sequence[Request]) -> dict[str, Recipe | AstroRecipe]:
-        files: dict[Path, SourceFile | SourceProblem] = {}
         infos: dict[str, SourceInfo | ImageError] = {}
         index = SourceIndex.load(self.config.cache_path / SOURCE_INDEX)
         probes = self._probes = ProbeCache.load(self.config.cache_path / PROBE_CACHE)
         recipes = self.recipes
         fetched = self._fetch_remote(requests)
+        local = self._read_local(requests, index)
         for request in requests:
             key = request.hash
             if key in recipes or key in self.failed:
@@ -314,16 +311,10 @@ class _Stage:
                 if is_remote(request.src):
                     source = self._remote_source(request, fetched[request.src])
                 else:
-                    path = resolve_src(request.src, request.file, self.config)
-                    if path not in files:
-                        try:
-                            files[path] = index.read(path, self.config)
-                        except SourceProblem as problem:
-                            files[path] = problem
-                    local = files[path]
-                    if isinstance(local, SourceProblem):
-                        raise local
-                    source = local
+                    found = local[request.src, request.file]
+                    if isinstance(found, SourceProblem):
+                        raise found
+                    source = found
             except SourceProblem as problem:
                 if not _left_to_the_page(request, problem):
                     self._fail(request, problem.code, problem.message, problem.hint)
@@ -347,6 +338,38 @@ class _Stage:
         index.save()
         probes.save()
         return recipes
+
+    def _read_local(
+        self, requests: Sequence[Request], index: SourceIndex
+    ) -> dict[tuple[str, str], SourceFile | SourceProblem]:
+        """Every local `src` resolved, and each distinct file read and digested once. Files
+        are read on a few threads: reading and hashing release the GIL, and on a first build
+        this is most of the time between the scan and the first image job."""
+        resolved: dict[tuple[str, str], Path | SourceProblem] = {}
+        for request in requests:
+            place = (request.src, request.file)
+            if place not in resolved and not is_remote(request.src):
+                try:
+                    resolved[place] = resolve_src(request.src, request.file, self.config)
+                except SourceProblem as problem:
+                    resolved[place] = problem
+
+        def read(path: Path) -> SourceFile | SourceProblem:
+            try:
+                return index.read(path, self.config)
+            except SourceProblem as problem:
+                return problem
+
+        paths = sorted({p for p in resolved.values() if isinstance(p, Path)})
+        if len(paths) > 1:
+            with ThreadPoolExecutor(max_workers=min(4, len(paths))) as readers:
+                files = dict(zip(paths, readers.map(read, paths), strict=True))
+        else:
+            files = {path: read(path) for path in paths}
+        return {
+            place: files[path] if isinstance(path, Path) else path
+            for place, path in resolved.items()
+        }
 
     def _plan_astro(
         self, request: AstroRequest, source: SourceFile, infos: dict[str, SourceInfo | ImageError]
