@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# pip compiles an installed wheel's modules; an editable install's are compiled here, so
+	# that no command compiles them on every start where PYTHONDONTWRITEBYTECODE is set.
+	$(BIN)/python -m compileall -q runtime compiler
 	touch $@
 
 install: $(STAMP)

@@ -210,7 +210,7 @@ def _run_extract(
 ) -> Build:
     """The image stage and its report (diagnostics and a summary, or JSON lines)."""
     from staticimg.compiler import lock
-    from staticimg.compiler.plan import PlanAhead
+    from staticimg.compiler.plan_ahead import PlanAhead
 
     # The scan starts in a child process first; Pillow and the image stage are imported here
     # meanwhile, on the other core. The lock is taken before the child starts: it writes the

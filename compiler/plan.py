@@ -6,10 +6,7 @@ This is `staticimg extract --plan`, and the first half of every extract.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
-import sys
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -28,9 +25,6 @@ from staticimg.compiler.scan.discover import SourceFile, SourceKind, discover
 from staticimg.compiler.scan.prefilter import might_contain_calls
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     import jinja2
 
 # Template callees are looked up by name: templates get them as globals, not imports
@@ -158,77 +152,6 @@ def make_plan(
 
 def scan_cache(config: Config) -> ScanCache:
     return ScanCache(config.cache_path / SCAN_FOLDER, config.jinja)
-
-
-class PlanAhead:
-    """`make_plan` under way in a forked child process, so that the caller can import and
-    start the image stage (Pillow, the workers) on the other core while the scanner imports
-    libcst and parses. `result()` waits for it.
-
-    The child is forked only where that is safe: on Linux, from a process running no other
-    thread. Anywhere else, or if the child dies, the plan is made in this process instead:
-    the same plan, later. Start it while holding the project's lock (`lock.hold`), which the
-    child inherits: it writes the scan cache.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        paths: Sequence[Path] = (),
-        *,
-        jobs: int | None = None,
-        config_diagnostics: Sequence[Diagnostic] = (),
-    ) -> None:
-        self._arguments = (config, tuple(paths), jobs, tuple(config_diagnostics))
-        self._child: tuple[BaseProcess, Connection] | None = None
-        if sys.platform == "linux" and threading.active_count() == 1:
-            context = multiprocessing.get_context("fork")
-            receiver, sender = context.Pipe(duplex=False)
-            child = context.Process(target=_plan_in_child, args=(sender, *self._arguments))
-            child.start()
-            sender.close()
-            self._child = (child, receiver)
-
-    def result(self) -> Plan:
-        if self._child is not None:
-            child, receiver = self._child
-            self._child = None
-            try:
-                plan = receiver.recv()
-            except (EOFError, OSError):  # the child died before it answered
-                plan = None
-            finally:
-                receiver.close()
-                child.join()
-            if isinstance(plan, Plan):
-                return plan
-        return _plan(*self._arguments)
-
-
-def _plan(
-    config: Config,
-    paths: Sequence[Path],
-    jobs: int | None,
-    config_diagnostics: Sequence[Diagnostic],
-) -> Plan:
-    return make_plan(
-        config, paths, jobs=jobs, config_diagnostics=config_diagnostics, cache=scan_cache(config)
-    )
-
-
-def _plan_in_child(
-    sender: Connection,
-    config: Config,
-    paths: Sequence[Path],
-    jobs: int | None,
-    config_diagnostics: Sequence[Diagnostic],
-) -> None:
-    try:
-        plan: Plan | None = _plan(config, paths, jobs, config_diagnostics)
-    except BaseException:  # the parent plans again and reports it, with its own traceback
-        plan = None
-    sender.send(plan)
-    sender.close()
 
 
 def plan_scan(scan: FileScan) -> list[PlannedCall]:

@@ -38,7 +38,7 @@ class Job:
     max_pixels: int
     output_dir: str
     tasks: tuple[Task, ...]
-    cost: int  # estimated decoded pixels: what the scheduler bounds
+    cost: int  # estimated pixels held while decoding (4 bytes each): what the scheduler bounds
 
 
 @dataclass(slots=True)

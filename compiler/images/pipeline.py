@@ -38,7 +38,8 @@ from staticimg.compiler.images.sources import (
     is_remote,
     resolve_src,
 )
-from staticimg.compiler.plan import Plan, PlanAhead, Request, make_plan, scan_cache
+from staticimg.compiler.plan import Plan, Request, make_plan, scan_cache
+from staticimg.compiler.plan_ahead import PlanAhead
 
 if TYPE_CHECKING:
     from staticimg.astro.types import ImageService
@@ -83,6 +84,7 @@ class ProbeCache:
             info.height,
             info.may_have_alpha,
             info.frames,
+            info.coefficients,
         ]
         self.dirty = True
         return info
@@ -96,18 +98,21 @@ _PROBED_FORMATS = frozenset({"jpg", "png", "webp", "gif", "avif", "tiff", "bmp"}
 
 
 def _cached_info(entry: object) -> SourceInfo | None:
-    """A probe cache entry, or None when it is not one (damaged by something other than us)."""
-    if not (isinstance(entry, list) and len(entry) == 5):
+    """A probe cache entry, or None when it is not one (damaged by something other than us,
+    or written by an older version)."""
+    if not (isinstance(entry, list) and len(entry) == 6):
         return None
-    kind, width, height, may_have_alpha, frames = entry
+    kind, width, height, may_have_alpha, frames, coefficients = entry
     counts = (width, height, frames)
     if not (
         kind in _PROBED_FORMATS
         and all(type(n) is int and n > 0 for n in counts)
         and isinstance(may_have_alpha, bool)
+        and type(coefficients) is int
+        and coefficients >= 0
     ):
         return None
-    return SourceInfo(kind, width, height, may_have_alpha, frames)
+    return SourceInfo(kind, width, height, may_have_alpha, frames, coefficients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +514,7 @@ class _Stage:
         # Asking draft() for 1/reduction of the size makes it pick exactly that reduction.
         min_width, min_height = info.width // reduction, info.height // reduction
         cost = min_width * min_height * (info.frames if first.all_frames else 1)
+        cost = max(cost, info.coefficients // 2)  # 2-byte coefficients, 4-byte pixels
         job = Job(
             path=str(source.path),
             digest=source.digest,
