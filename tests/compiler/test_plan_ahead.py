@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -48,6 +51,47 @@ def test_the_child_fills_the_scan_cache(tmp_path: Path) -> None:
     cache = scan_cache(config)
     data = (root / "app" / "pages.py").read_bytes()
     assert cache.get(cache.key("app/pages.py", data)) is not None
+
+
+def test_the_command_line_forks_the_scan(tmp_path: Path) -> None:
+    """In a fresh single-threaded process, as on the command line (this test process may run
+    other tests' threads, and then PlanAhead plans in-process instead): a child is forked,
+    its plan is this process's plan, and a child killed before answering changes nothing."""
+    root = make_project(tmp_path)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from staticimg.compiler import lock, plan_ahead
+        from staticimg.compiler.config import load_config
+        from staticimg.compiler.plan import make_plan
+
+        config, problems = load_config(Path({str(root)!r}))
+
+        def same(a, b):
+            names = ("requests", "diagnostics", "files", "calls")
+            return all(getattr(a, n) == getattr(b, n) for n in names)
+
+        with lock.hold(config):
+            here = make_plan(config, jobs=1, config_diagnostics=problems)
+            ahead = plan_ahead.PlanAhead(config, jobs=1, config_diagnostics=problems)
+            assert ahead._child is not None
+            child = ahead._child[0]
+            assert same(ahead.result(), here) and here.requests
+            assert child.exitcode == 0
+            plan_ahead._plan_in_child = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+            killed = plan_ahead.PlanAhead(config, jobs=1, config_diagnostics=problems)
+            child = killed._child[0]
+            assert same(killed.result(), here)
+            assert child.exitcode == -signal.SIGKILL
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
 
 
 def test_a_child_that_dies_leaves_the_plan_to_this_process(
